@@ -1,0 +1,261 @@
+"""Study parameters: one YAML file per study, validated before anything runs.
+
+The params file plays the role of a data catalogue: it names every input file,
+every option of every stage and the seed.  :func:`load_params` reads it,
+checks every key it knows (type, allowed values) and reports *all* problems at
+once, naming the key path, the value found and what is allowed.
+
+Relative paths (``inputs.dir``, ``outputs.*``) are resolved against the study
+root: the folder that holds the ``params/`` folder the file lives in (so
+``params/default.yaml`` in a checkout resolves against the checkout), or the
+params file's own folder when it does not live in a folder named ``params``.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class ParamsError(ValueError):
+    """The params file is missing, unreadable or has invalid values."""
+
+    def __init__(self, path: Path | str, problems: list[str]):
+        self.path = str(path)
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{self.path}: {len(problems)} problem(s) in the study parameters:\n{lines}")
+
+
+# (type or tuple of types, allowed values or None, required)
+_SPEC: dict[str, tuple[Any, Any, bool]] = {
+    "study": (str, None, True),
+    "title": (str, None, False),
+    "subtitle": (str, None, False),
+    "seed": (int, None, True),
+    "confidence": (float, None, False),
+    "scale.min": (int, None, True),
+    "scale.max": (int, None, True),
+    "scale.labels": (dict, None, False),
+    "inputs.dir": (str, None, True),
+    "inputs.items.file": (str, None, True),
+    "inputs.responses.file": (str, None, True),
+    "inputs.responses.layout": (str, ("wide", "long"), False),
+    "inputs.roster.file": (str, None, True),
+    "inputs.agent_kpis.file": (str, None, True),
+    "inputs.agent_kpis.rate_scale": (str, ("fraction", "percent"), False),
+    "inputs.centre_kpis.file": (str, None, False),
+    "inputs.centre_kpis.rate_scale": (str, ("fraction", "percent"), False),
+    "inputs.training.file": (str, None, False),
+    "inputs.staff_survey.file": (str, None, False),
+    "inputs.staff_survey.rate_scale": (str, ("fraction", "percent"), False),
+    "inputs.customer_survey.file": (str, None, False),
+    "waves.pre": (str, None, True),
+    "waves.post": (str, None, True),
+    "cleaning.out_of_range": (str, ("missing", "drop_row"), False),
+    "cleaning.straightlining": (str, ("flag", "drop"), False),
+    "cleaning.min_answered_share": (float, None, False),
+    "cleaning.drop_left_before_post": (bool, None, False),
+    "cleaning.min_contacts_per_month": (int, None, False),
+    "reliability.missing": (str, ("pairwise", "listwise"), False),
+    "reliability.n_boot": (int, None, False),
+    "reliability.wave": (str, None, False),
+    "validity.kpis": (list, None, False),
+    "validity.window.start": (str, "month", False),
+    "validity.window.end": (str, "month", False),
+    "validity.method": (str, ("pearson", "spearman"), False),
+    "validity.covariates": (list, None, False),
+    "validity.adjust": (str, ("holm", "bh", "none"), False),
+    "training.start": (str, "month", False),
+    "training.end": (str, "month", False),
+    "training.focus_team": (str, None, False),
+    "training.before_month": (str, "month", False),
+    "training.after_month": (str, "month", False),
+    "training.satisfied_min": (int, None, False),
+    "training.power": (float, None, False),
+    "trends.intervention": (str, "month", False),
+    "trends.kpis": (list, None, False),
+    "trends.se": (str, ("hac", "ols"), False),
+    "trends.seasonal": (bool, None, False),
+    "coaching.focus_team": (str, None, False),
+    "coaching.weak_gap": (float, None, False),
+    "coaching.top_share": (float, None, False),
+}
+
+DEFAULTS: dict[str, Any] = {
+    "confidence": 0.95,
+    "scale": {"labels": {}},
+    "inputs": {"responses": {"layout": "wide"}, "agent_kpis": {"rate_scale": "fraction"},
+               "centre_kpis": {"rate_scale": "percent"},
+               "staff_survey": {"rate_scale": "percent"}},
+    "cleaning": {"out_of_range": "missing", "straightlining": "flag", "min_answered_share": 0.8,
+                 "drop_left_before_post": True, "min_contacts_per_month": 30},
+    "reliability": {"missing": "pairwise", "n_boot": 1000, "wave": "pre"},
+    "validity": {"kpis": ["fcr", "csat", "qa_score", "aht_sec"], "method": "pearson",
+                 "covariates": [], "adjust": "holm"},
+    "training": {"satisfied_min": 4, "power": 0.80},
+    "trends": {"kpis": ["fcr", "attrition", "answer_rate", "csat"], "se": "hac", "seasonal": False},
+    "coaching": {"weak_gap": 0.25, "top_share": 0.30},
+}
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def _lookup(d: dict, dotted: str) -> tuple[bool, Any]:
+    cur: Any = d
+    for part in dotted.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            return False, None
+        cur = cur[part]
+    return True, cur
+
+
+def _check(values: dict) -> list[str]:
+    problems: list[str] = []
+    for key, (typ, allowed, required) in _SPEC.items():
+        found, value = _lookup(values, key)
+        if not found or value is None:
+            if required:
+                problems.append(f"'{key}' is required but missing")
+            continue
+        if typ is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if typ is int and isinstance(value, bool):
+            problems.append(f"'{key}' must be a whole number, got {value!r}")
+            continue
+        if not isinstance(value, typ):
+            problems.append(f"'{key}' must be of type {typ.__name__}, got {type(value).__name__} {value!r}")
+            continue
+        if allowed == "month":
+            if not MONTH_RE.match(value):
+                problems.append(f"'{key}' must be a month written YYYY-MM (e.g. \"2017-03\"), got {value!r}")
+        elif allowed is not None and value not in allowed:
+            problems.append(f"'{key}' must be one of {', '.join(map(repr, allowed))}; got {value!r}")
+    ok, lo = _lookup(values, "scale.min")
+    ok2, hi = _lookup(values, "scale.max")
+    if ok and ok2 and isinstance(lo, int) and isinstance(hi, int) and lo >= hi:
+        problems.append(f"'scale.min' ({lo}) must be below 'scale.max' ({hi})")
+    ok, conf = _lookup(values, "confidence")
+    if ok and isinstance(conf, (int, float)) and not 0 < conf < 1:
+        problems.append(f"'confidence' must lie strictly between 0 and 1 (e.g. 0.95), got {conf!r}")
+    ok, share = _lookup(values, "cleaning.min_answered_share")
+    if ok and isinstance(share, (int, float)) and not 0 <= share <= 1:
+        problems.append(f"'cleaning.min_answered_share' must lie in [0, 1], got {share!r}")
+    ok, study = _lookup(values, "study")
+    if ok and isinstance(study, str) and not re.match(r"^[A-Za-z0-9_.-]+$", study):
+        problems.append(f"'study' is used as a folder name: letters, digits, '_', '-', '.' only; got {study!r}")
+    return problems
+
+
+@dataclasses.dataclass(frozen=True)
+class StudyParams:
+    """A validated study: the merged values plus resolved paths."""
+
+    path: Path
+    root: Path
+    values: dict[str, Any]
+
+    @property
+    def study(self) -> str:
+        return self.values["study"]
+
+    @property
+    def seed(self) -> int:
+        return int(self.values["seed"])
+
+    @property
+    def input_dir(self) -> Path:
+        return self._resolve(self.values["inputs"]["dir"])
+
+    @property
+    def processed_dir(self) -> Path:
+        out = self.values.get("outputs", {}).get("processed")
+        return self._resolve(out) if out else self.root / "data" / "processed" / self.study
+
+    @property
+    def results_dir(self) -> Path:
+        return self.processed_dir / "results"
+
+    @property
+    def report_dir(self) -> Path:
+        out = self.values.get("outputs", {}).get("reports")
+        return self._resolve(out) if out else self.root / "reports" / "_out" / self.study
+
+    def input_path(self, name: str) -> Path | None:
+        spec = self.values["inputs"].get(name)
+        if not spec or not spec.get("file"):
+            return None
+        return self.input_dir / spec["file"]
+
+    def input_files(self) -> dict[str, Path]:
+        """Every declared input file, by input name."""
+        out = {}
+        for name, spec in self.values["inputs"].items():
+            if isinstance(spec, dict) and spec.get("file"):
+                out[name] = self.input_dir / spec["file"]
+        return out
+
+    def get(self, dotted: str, default: Any = None) -> Any:
+        found, value = _lookup(self.values, dotted)
+        return value if found else default
+
+    def digest(self) -> str:
+        """SHA-256 of the canonical JSON of the merged values."""
+        blob = json.dumps(self.values, sort_keys=True, ensure_ascii=False, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+    def _resolve(self, p: str | Path) -> Path:
+        p = Path(p)
+        return p if p.is_absolute() else (self.root / p)
+
+
+def study_root(path: Path) -> Path:
+    path = path.resolve()
+    return path.parent.parent if path.parent.name == "params" else path.parent
+
+
+def load_params(path: str | Path, overrides: dict[str, Any] | None = None) -> StudyParams:
+    """Read, merge with defaults and validate a study's params file.
+
+    Raises
+    ------
+    ParamsError
+        Listing every problem (missing file, YAML syntax, wrong types or values).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ParamsError(path, [f"params file not found (looked for {path.resolve()})"])
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ParamsError(path, [f"not valid YAML{where}: {getattr(exc, 'problem', exc)}"]) from None
+    except UnicodeDecodeError:
+        raise ParamsError(path, ["params file is not UTF-8 text"]) from None
+    if not isinstance(raw, dict):
+        raise ParamsError(path, ["params file must be a YAML mapping (key: value lines)"])
+    values = _merge(DEFAULTS, raw)
+    if overrides:
+        values = _merge(values, overrides)
+    problems = _check(values)
+    if problems:
+        raise ParamsError(path, problems)
+    return StudyParams(path=path.resolve(), root=study_root(path), values=values)

@@ -1,0 +1,20 @@
+"""Public statistics API of ccstudy.
+
+Pure functions: arrays / DataFrames in, frozen result dataclasses out.  This
+package never reads files and never rounds; see ``docs/statistics.md``.
+"""
+
+from ccstudy.stats._results import Result
+from ccstudy.stats.reliability import reliability
+from ccstudy.stats.association import correlate
+from ccstudy.stats.effects import paired_effect, controlled_effect
+from ccstudy.stats.trends import its
+
+__all__ = [
+    "Result",
+    "reliability",
+    "correlate",
+    "paired_effect",
+    "controlled_effect",
+    "its",
+]
