@@ -1,0 +1,961 @@
+"""Internal-consistency reliability of summated rating scales.
+
+Cronbach's alpha (raw and standardized), the average inter-item correlation,
+Guttman's lambda 6, McDonald's omega total, Feldt and bootstrap confidence
+intervals and the item table (item-rest correlation, alpha if item deleted),
+all computed from one item covariance matrix.  The numbers match R
+``psych::alpha`` (psych 2.2.9) and ``psych::omega(nfactors = 1, fm = "ml")``;
+the differences in convention are listed in :func:`reliability` (Notes) and in
+``docs/statistics-reliability.md``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+from scipy import stats as sps
+
+from ccstudy.stats._results import Result
+
+__all__ = [
+    "ReliabilityResult",
+    "ReliabilityWarning",
+    "feldt_ci",
+    "reliability",
+    "reliability_scales",
+    "reliability_table",
+]
+
+Missing = Literal["pairwise", "listwise"]
+
+#: Below this effective n the Feldt interval and the item statistics are noisy.
+SMALL_N = 30
+
+
+class ReliabilityWarning(UserWarning):
+    """A reliability estimate was computed but deserves a second look."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReliabilityResult(Result):
+    """Reliability of one scale (see :func:`reliability`).
+
+    Attributes
+    ----------
+    alpha, std_alpha : float
+        Cronbach's alpha from the covariance matrix and from the correlation
+        matrix (standardized alpha).
+    average_r : float
+        Mean of the k(k-1)/2 inter-item correlations.
+    lambda6 : float
+        Guttman's lambda 6, ``1 - sum(1 - smc) / sum(R)``.
+    omega_total : float
+        McDonald's omega total from a one-factor maximum-likelihood factor
+        analysis of the item correlation matrix (NaN when k < 3).
+    alpha_ci_low, alpha_ci_high : float
+        Feldt (1965) confidence interval for alpha on the effective ``n``.
+    alpha_boot_ci_low, alpha_boot_ci_high : float or None
+        Percentile bootstrap interval (None unless ``n_boot > 0``).
+    n : int
+        Effective sample size: the number of complete rows (listwise) or the
+        smallest number of respondents who answered both items of any item
+        pair (pairwise).  Used for the Feldt interval.
+    n_pairwise_harmonic : float
+        Harmonic mean of the pairwise counts over the k(k-1)/2 item pairs
+        (equal to ``n`` when no value is missing or under listwise deletion).
+    n_rows : int
+        Rows passed in.
+    n_dropped : int
+        Rows that contribute nothing: incomplete rows (listwise) or rows with
+        no answered item (pairwise).  ``dropped_reason`` says which.
+    k : int
+        Number of items.
+    items : pandas.DataFrame
+        Indexed by item: ``mean``, ``sd``, ``n``, ``item_rest_r``,
+        ``alpha_if_deleted``, ``std_alpha_if_deleted``, ``reversed``.
+    method : str
+        ``"pairwise"`` or ``"listwise"``.
+    reverse : tuple of str
+        Items reverse-keyed as ``low + high - x`` before any computation.
+    scale : tuple of float
+        Declared (low, high) response bounds.
+    confidence : float
+        Level of both confidence intervals.
+    n_boot : int
+        Bootstrap replicates (0 = none); ``n_boot_failed`` of them gave no
+        estimate (an item constant in the resample) and were left out.
+    seed : int or None
+        Seed of the bootstrap generator.
+    warnings : tuple of str
+        Every warning raised while computing this result.
+    """
+
+    alpha: float
+    std_alpha: float
+    average_r: float
+    lambda6: float
+    omega_total: float
+    alpha_ci_low: float
+    alpha_ci_high: float
+    alpha_boot_ci_low: float | None
+    alpha_boot_ci_high: float | None
+    n: int
+    n_pairwise_harmonic: float
+    n_rows: int
+    n_dropped: int
+    dropped_reason: str
+    k: int
+    items: pd.DataFrame
+    method: str
+    reverse: tuple[str, ...]
+    scale: tuple[float, float]
+    confidence: float
+    n_boot: int
+    n_boot_failed: int
+    seed: int | None
+    warnings: tuple[str, ...]
+
+
+# ---------------------------------------------------------------------------
+# validation
+# ---------------------------------------------------------------------------
+
+
+def _check_scale(scale: object) -> tuple[float, float]:
+    try:
+        low, high = scale  # type: ignore[misc]
+        low_f, high_f = float(low), float(high)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"scale must be a pair (low, high) of numbers, got {scale!r}; "
+            "pass e.g. scale=(1, 5) for a five-point Likert item"
+        ) from None
+    if not (math.isfinite(low_f) and math.isfinite(high_f) and low_f < high_f):
+        raise ValueError(
+            f"scale must be (low, high) with finite low < high, got {scale!r}; "
+            "pass e.g. scale=(1, 5)"
+        )
+    return low_f, high_f
+
+
+def _check_options(missing: object, confidence: object, n_boot: object, seed: object) -> None:
+    if missing not in ("pairwise", "listwise"):
+        raise ValueError(
+            f"missing must be 'pairwise' or 'listwise', got {missing!r}"
+        )
+    if isinstance(confidence, bool) or not isinstance(confidence, (int, float, np.floating)):
+        raise TypeError(f"confidence must be a number in (0, 1), got {confidence!r}")
+    if not 0.0 < float(confidence) < 1.0:
+        raise ValueError(
+            f"confidence must lie strictly between 0 and 1, got {confidence!r}; "
+            "pass e.g. confidence=0.95"
+        )
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
+        raise ValueError(
+            f"n_boot must be a non-negative integer, got {n_boot!r}; "
+            "pass n_boot=0 for no bootstrap or e.g. n_boot=2000"
+        )
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise TypeError(f"seed must be an integer or None, got {seed!r}")
+
+
+def _normalise_reverse(reverse: object) -> tuple[str, ...]:
+    if reverse is None:
+        return ()
+    if isinstance(reverse, str):
+        return (reverse,)
+    if not isinstance(reverse, Iterable):
+        raise TypeError(
+            f"reverse must be a sequence of column names, got {reverse!r}"
+        )
+    out: list[str] = []
+    for name in reverse:
+        if name not in out:
+            out.append(name)
+    return tuple(out)
+
+
+def _prepare(
+    items: object, reverse: object, scale: tuple[float, float]
+) -> tuple[np.ndarray, list, tuple, np.ndarray]:
+    """Validate ``items`` and return (X reversed as float, names, reverse, reversed mask)."""
+    if not isinstance(items, pd.DataFrame):
+        raise TypeError(
+            f"items must be a pandas DataFrame (rows respondents, columns items), "
+            f"got {type(items).__name__}; wrap arrays with pandas.DataFrame(...)"
+        )
+    names = list(items.columns)
+    if len(names) < 2:
+        raise ValueError(
+            f"items must have at least 2 columns to estimate reliability, got {len(names)} "
+            f"({names!r}); pass all items of the scale"
+        )
+    if len(set(names)) != len(names):
+        dup = sorted({str(c) for c in names if names.count(c) > 1})
+        raise ValueError(f"items has duplicated column names {dup}; rename them")
+    bad = [
+        c
+        for c in names
+        if pd.api.types.is_bool_dtype(items[c]) or not pd.api.types.is_numeric_dtype(items[c])
+    ]
+    if bad:
+        raise TypeError(
+            f"items must be numeric; non-numeric column(s) {bad!r} "
+            f"(dtypes {[str(items[c].dtype) for c in bad]}); convert them with "
+            "pandas.to_numeric or drop them"
+        )
+    rev = _normalise_reverse(reverse)
+    unknown = [r for r in rev if r not in names]
+    if unknown:
+        raise ValueError(
+            f"reverse names column(s) not in items: {unknown!r}; "
+            f"available columns are {names!r}"
+        )
+    X = items.to_numpy(dtype=float, na_value=np.nan)
+    if X.shape[0] == 0:
+        raise ValueError("items has no rows; pass at least 2 respondents")
+    observed = ~np.isnan(X)
+    counts = observed.sum(axis=0)
+    empty = [names[j] for j in np.flatnonzero(counts == 0)]
+    if empty:
+        raise ValueError(
+            f"items column(s) {empty!r} are entirely missing; drop them before "
+            "estimating reliability"
+        )
+    low, high = scale
+    with np.errstate(invalid="ignore"):
+        outside = ((X < low) | (X > high)).sum(axis=0)
+    if outside.any():
+        detail = ", ".join(
+            f"{names[j]!r}: {int(outside[j])} value(s)" for j in np.flatnonzero(outside)
+        )
+        raise ValueError(
+            f"items has values outside scale={scale!r} ({detail}); recode them, set "
+            "them to NaN, or pass the correct scale=(low, high)"
+        )
+    if np.isinf(X).any():  # pragma: no cover - caught by the range check
+        raise ValueError("items contains infinite values")
+    rev_mask = np.array([c in rev for c in names], dtype=bool)
+    if rev_mask.any():
+        X[:, rev_mask] = (low + high) - X[:, rev_mask]
+    return X, names, rev, rev_mask
+
+
+# ---------------------------------------------------------------------------
+# moments: one covariance pass
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Moments:
+    cov: np.ndarray  # k x k (pairwise-complete or complete-case)
+    npair: np.ndarray  # k x k respondents contributing to each entry
+    mean: np.ndarray  # k item means (available values)
+    n_rows: int
+    n_dropped: int
+
+
+def _moments(X: np.ndarray, missing: str) -> _Moments:
+    """Item means and the (pairwise) covariance matrix in one pass.
+
+    Pairwise entries reproduce R ``cov(x, use = "pairwise")``: for each pair
+    the means are taken over the rows where both items are present and the
+    divisor is ``n_ij - 1``.  Data are centred by the column means first
+    (covariances are shift invariant) to avoid cancellation.
+    """
+    n_rows = X.shape[0]
+    observed = ~np.isnan(X)
+    complete = bool(observed.all())
+    if not complete and missing == "listwise":
+        keep = observed.all(axis=1)
+        X = X[keep]
+        n_dropped = n_rows - int(keep.sum())
+        complete = True
+    else:
+        n_dropped = 0 if complete else int((~observed.any(axis=1)).sum())
+    n, k = X.shape
+    if complete:
+        mean = X.mean(axis=0)
+        Xc = X - mean
+        cov = (Xc.T @ Xc) / (n - 1) if n > 1 else np.full((k, k), np.nan)
+        npair = np.full((k, k), n, dtype=np.int64)
+        return _Moments(cov, npair, mean, n_rows, n_dropped)
+    mean = np.nanmean(X, axis=0)
+    Xc = X - mean
+    Mf = observed.astype(float)
+    X0 = np.where(observed, Xc, 0.0)
+    npair_f = Mf.T @ Mf
+    S = X0.T @ X0
+    A = X0.T @ Mf  # A[i, j] = sum of item i over rows where i and j are present
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = (S - A * A.T / npair_f) / (npair_f - 1.0)
+    cov[npair_f < 2] = np.nan
+    cov = (cov + cov.T) / 2.0
+    return _Moments(cov, np.rint(npair_f).astype(np.int64), mean, n_rows, n_dropped)
+
+
+# ---------------------------------------------------------------------------
+# estimators on a covariance matrix
+# ---------------------------------------------------------------------------
+
+
+def _alpha_from_cov(C: np.ndarray) -> float:
+    k = C.shape[0]
+    return (k / (k - 1.0)) * (1.0 - np.trace(C) / C.sum())
+
+
+def _smc(R: np.ndarray) -> np.ndarray:
+    """Squared multiple correlations as psych::smc (pseudo-inverse, clipped to [0, 1])."""
+    inv = np.linalg.pinv(R, rcond=math.sqrt(np.finfo(float).eps), hermitian=True)
+    with np.errstate(divide="ignore"):
+        smc = 1.0 - 1.0 / np.diag(inv)
+    return np.clip(smc, 0.0, 1.0)
+
+
+def _ml_one_factor(R: np.ndarray) -> np.ndarray:
+    """Loadings of a one-factor maximum-likelihood factor analysis of ``R``.
+
+    Mirrors ``psych::fa(R, nfactors = 1, fm = "ml")``: the uniquenesses are
+    optimised with L-BFGS-B on [0.005, 1] (the psych bounds) from the psych
+    start ``(1 - 0.5 / k) / diag(R^-1)``; the loadings follow from the
+    leading eigenpair of ``Psi^-1/2 R Psi^-1/2`` (Joreskog 1967).
+    """
+    k = R.shape[0]
+    try:
+        start = (1.0 - 0.5 / k) / np.diag(np.linalg.inv(R))
+    except np.linalg.LinAlgError:
+        start = np.full(k, 0.5)
+    start = np.clip(start, 0.005, 1.0)
+
+    def loadings(psi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        sc = 1.0 / np.sqrt(psi)
+        sstar = R * np.outer(sc, sc)
+        vals, vecs = np.linalg.eigh(sstar)
+        lead = vecs[:, -1] * math.sqrt(max(vals[-1] - 1.0, 0.0))
+        return np.sqrt(psi) * lead, vals
+
+    def fun_grad(psi: np.ndarray) -> tuple[float, np.ndarray]:
+        lam, vals = loadings(psi)
+        e = np.maximum(vals[:-1], 1e-12)  # guard singular R (n <= k)
+        f = -(np.sum(np.log(e) - e) - 1.0 + k)
+        g = (np.outer(lam, lam).diagonal() + psi - np.diag(R)) / psi**2
+        return f, g
+
+    res = optimize.minimize(
+        fun_grad,
+        start,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(0.005, 1.0)] * k,
+        options={"ftol": 1e-14, "gtol": 1e-10, "maxiter": 2000},
+    )
+    lam, _ = loadings(res.x)
+    if lam.sum() < 0:
+        lam = -lam
+    return lam
+
+
+def _omega_total(R: np.ndarray) -> float:
+    """psych::omega(R, nfactors = 1, fm = "ml")$omega.tot: 1 - sum(u2) / sum(R)."""
+    if R.shape[0] < 3 or not np.isfinite(R).all():
+        return float("nan")
+    lam = _ml_one_factor(R)
+    u2 = 1.0 - lam**2
+    return float(1.0 - u2.sum() / R.sum())
+
+
+def feldt_ci(alpha: float, n: int, k: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Feldt (1965) confidence interval for Cronbach's alpha.
+
+    ``(1 - alpha) / (1 - alpha_pop)`` follows an F distribution with
+    ``n - 1`` and ``(n - 1)(k - 1)`` degrees of freedom, so the bounds are
+    ``1 - (1 - alpha) F_{1 - g/2}`` and ``1 - (1 - alpha) F_{g/2}`` with
+    ``g = 1 - confidence``.  Same as ``psych::alpha.ci(alpha, n, k, p.val = g)``.
+
+    Parameters
+    ----------
+    alpha : float
+        Sample alpha.
+    n : int
+        Number of respondents (the effective n).
+    k : int
+        Number of items.
+    confidence : float, default 0.95
+        Two-sided level.
+
+    Returns
+    -------
+    (low, high) : tuple of float
+        NaN when ``n < 2`` or ``k < 2``.
+
+    References
+    ----------
+    Feldt, L. S. (1965). The approximate sampling distribution of Kuder-Richardson
+    reliability coefficient twenty. *Psychometrika*, 30, 357-370.
+    Feldt, L. S., Woodruff, D. J., & Salih, F. A. (1987). Statistical inference
+    for coefficient alpha. *Applied Psychological Measurement*, 11, 93-103.
+    """
+    if n < 2 or k < 2 or not math.isfinite(alpha):
+        return float("nan"), float("nan")
+    g = 1.0 - confidence
+    df1 = n - 1.0
+    df2 = (n - 1.0) * (k - 1.0)
+    low = 1.0 - (1.0 - alpha) * sps.f.ppf(1.0 - g / 2.0, df1, df2)
+    high = 1.0 - (1.0 - alpha) * sps.f.ppf(g / 2.0, df1, df2)
+    return float(low), float(high)
+
+
+def _core(C: np.ndarray) -> dict[str, object]:
+    """Every closed-form estimate from one covariance matrix (vectorised)."""
+    k = C.shape[0]
+    var = np.diag(C)
+    sd = np.sqrt(var)
+    R = C / np.outer(sd, sd)
+    np.fill_diagonal(R, 1.0)
+    total = C.sum()
+    trace = var.sum()
+    alpha = (k / (k - 1.0)) * (1.0 - trace / total)
+    sum_r = R.sum()
+    std_alpha = (k / (k - 1.0)) * (1.0 - k / sum_r)
+    average_r = (sum_r - k) / (k * (k - 1.0))
+    lambda6 = 1.0 - (k - _smc(R).sum()) / sum_r
+    # closed-form deletion of item i: trace - C_ii, total - 2 colsum_i + C_ii
+    colsum = C.sum(axis=0)
+    rest_cov = colsum - var  # cov(item, sum of the other items)
+    rest_var = total - 2.0 * colsum + var  # var(sum of the other items)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        item_rest_r = rest_cov / np.sqrt(var * rest_var)
+        if k > 2:
+            alpha_drop = ((k - 1.0) / (k - 2.0)) * (1.0 - (trace - var) / rest_var)
+            rsum = R.sum(axis=0)
+            sum_r_drop = sum_r - 2.0 * rsum + 1.0
+            std_alpha_drop = ((k - 1.0) / (k - 2.0)) * (1.0 - (k - 1.0) / sum_r_drop)
+        else:
+            alpha_drop = np.full(k, np.nan)
+            std_alpha_drop = np.full(k, np.nan)
+    return {
+        "R": R,
+        "sd": sd,
+        "alpha": float(alpha),
+        "std_alpha": float(std_alpha),
+        "average_r": float(average_r),
+        "lambda6": float(lambda6),
+        "item_rest_r": item_rest_r,
+        "alpha_if_deleted": alpha_drop,
+        "std_alpha_if_deleted": std_alpha_drop,
+    }
+
+
+def _effective_n(npair: np.ndarray) -> tuple[int, float]:
+    k = npair.shape[0]
+    off = npair[np.triu_indices(k, 1)].astype(float)
+    n_min = int(off.min())
+    n_h = float(len(off) / np.sum(1.0 / off)) if (off > 0).all() else 0.0
+    return n_min, n_h
+
+
+def _boot_alpha(
+    X: np.ndarray, missing: str, n_boot: int, seed: int | None, confidence: float
+) -> tuple[float | None, float | None, int]:
+    if n_boot == 0:
+        return None, None, 0
+    observed = ~np.isnan(X)
+    if missing == "listwise":
+        X = X[observed.all(axis=1)]
+    else:
+        X = X[observed.any(axis=1)]
+    rng = np.random.default_rng(seed)
+    n = X.shape[0]
+    out = np.empty(n_boot)
+    for b in range(n_boot):
+        C = _moments(X[rng.integers(0, n, n)], missing).cov
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[b] = _alpha_from_cov(C) if np.all(np.diag(C) > 0) else np.nan
+    ok = np.isfinite(out)
+    if not ok.any():
+        return float("nan"), float("nan"), n_boot
+    g = 1.0 - confidence
+    lo, hi = np.quantile(out[ok], [g / 2.0, 1.0 - g / 2.0])
+    return float(lo), float(hi), int((~ok).sum())
+
+
+def _check_moments(names: Sequence, m: _Moments, missing: str, where: str = "") -> None:
+    k = len(names)
+    if missing == "listwise" and m.n_rows - m.n_dropped < 2:
+        raise ValueError(
+            f"{where}missing='listwise' leaves {m.n_rows - m.n_dropped} complete row(s) "
+            f"of {m.n_rows}; need at least 2 - use missing='pairwise' or fewer items"
+        )
+    var = np.diag(m.cov)
+    const = [names[j] for j in range(k) if not (np.isfinite(var[j]) and var[j] > 0)]
+    if const:
+        raise ValueError(
+            f"{where}items column(s) {const!r} have zero variance (constant or a single "
+            f"answered value{' among complete rows' if missing == 'listwise' else ''}); "
+            "drop them - a constant item carries no information about reliability"
+        )
+    few = np.argwhere(np.triu(m.npair < 2, 1))
+    if len(few):
+        pairs = [(names[i], names[j]) for i, j in few[:5]]
+        raise ValueError(
+            f"{where}item pair(s) {pairs!r} have fewer than 2 respondents in common, so "
+            "their covariance is undefined; drop one item of each pair"
+        )
+
+
+def _assemble(
+    names: list,
+    m: _Moments,
+    X: np.ndarray,
+    rev_mask: np.ndarray,
+    *,
+    rev: tuple[str, ...],
+    scale: tuple[float, float],
+    missing: str,
+    confidence: float,
+    n_boot: int,
+    seed: int | None,
+    label: str = "",
+    stacklevel: int = 3,
+) -> ReliabilityResult:
+    k = len(names)
+    core = _core(m.cov)
+    n_eff, n_h = _effective_n(m.npair)
+    ci_low, ci_high = feldt_ci(core["alpha"], n_eff, k, confidence)
+    omega = _omega_total(core["R"])  # type: ignore[arg-type]
+    boot_lo, boot_hi, n_failed = _boot_alpha(X, missing, n_boot, seed, confidence)
+
+    prefix = f"{label}: " if label else ""
+    msgs: list[str] = []
+    irr = core["item_rest_r"]
+    neg = [names[j] for j in range(k) if np.isfinite(irr[j]) and irr[j] < 0]  # type: ignore[index]
+    if neg:
+        msgs.append(
+            f"{prefix}item(s) {neg!r} correlate negatively with the rest of the scale "
+            "(item-rest r < 0); they are probably miskeyed - list them in reverse=..."
+        )
+    if k < 3:
+        msgs.append(
+            f"{prefix}only k={k} items: alpha of a 2-item scale is a Spearman-Brown "
+            "corrected correlation, alpha-if-deleted and omega are not defined (NaN)"
+        )
+    if n_eff < SMALL_N:
+        msgs.append(
+            f"{prefix}small effective n={n_eff} (< {SMALL_N}): alpha and its confidence "
+            "interval are imprecise"
+        )
+    if n_failed:
+        msgs.append(
+            f"{prefix}{n_failed} of {n_boot} bootstrap resamples had a constant item "
+            "and were left out of the bootstrap interval"
+        )
+    for msg in msgs:
+        warnings.warn(msg, ReliabilityWarning, stacklevel=stacklevel)
+
+    counts = m.npair.diagonal().astype(np.int64)
+    table = pd.DataFrame(
+        {
+            "mean": m.mean,
+            "sd": core["sd"],
+            "n": counts,
+            "item_rest_r": core["item_rest_r"],
+            "alpha_if_deleted": core["alpha_if_deleted"],
+            "std_alpha_if_deleted": core["std_alpha_if_deleted"],
+            "reversed": rev_mask,
+        },
+        index=pd.Index(names, name="item"),
+    )
+    reason = (
+        "rows with any missing item (listwise deletion)"
+        if missing == "listwise"
+        else "rows with no answered item (pairwise deletion keeps every other row)"
+    )
+    return ReliabilityResult(
+        alpha=core["alpha"],  # type: ignore[arg-type]
+        std_alpha=core["std_alpha"],  # type: ignore[arg-type]
+        average_r=core["average_r"],  # type: ignore[arg-type]
+        lambda6=core["lambda6"],  # type: ignore[arg-type]
+        omega_total=omega,
+        alpha_ci_low=ci_low,
+        alpha_ci_high=ci_high,
+        alpha_boot_ci_low=boot_lo,
+        alpha_boot_ci_high=boot_hi,
+        n=n_eff,
+        n_pairwise_harmonic=n_h,
+        n_rows=m.n_rows,
+        n_dropped=m.n_dropped,
+        dropped_reason=reason,
+        k=k,
+        items=table,
+        method=missing,
+        reverse=tuple(r for r in rev if r in names),
+        scale=scale,
+        confidence=float(confidence),
+        n_boot=int(n_boot),
+        n_boot_failed=n_failed,
+        seed=None if seed is None else int(seed),
+        warnings=tuple(msgs),
+    )
+
+
+# ---------------------------------------------------------------------------
+# public API
+# ---------------------------------------------------------------------------
+
+
+def reliability(
+    items: pd.DataFrame,
+    *,
+    reverse: Sequence[str] = (),
+    scale: tuple[float, float] = (1, 5),
+    missing: Missing = "pairwise",
+    confidence: float = 0.95,
+    n_boot: int = 0,
+    seed: int | None = None,
+) -> ReliabilityResult:
+    r"""Internal-consistency reliability of one summated scale.
+
+    Cronbach's alpha (raw and standardized), average inter-item correlation,
+    Guttman's lambda 6, McDonald's omega total, a Feldt confidence interval
+    (and optionally a percentile bootstrap interval) and an item table, all
+    from one item covariance matrix.
+
+    Parameters
+    ----------
+    items : pandas.DataFrame
+        Rows are respondents, columns are the items of one scale; numeric
+        values, NaN for a missing answer.
+    reverse : sequence of str, default ()
+        Names of reverse-keyed items.  They are recoded as
+        ``scale[0] + scale[1] - x`` before anything else is computed.
+    scale : (float, float), default (1, 5)
+        Declared response bounds (low, high).  Every observed value must lie
+        within them.
+    missing : {"pairwise", "listwise"}, default "pairwise"
+        ``"pairwise"`` uses the pairwise-complete covariance matrix (as
+        ``psych::alpha(use = "pairwise")``); ``"listwise"`` first drops every
+        row with a missing item.
+    confidence : float, default 0.95
+        Level of the Feldt and bootstrap intervals.
+    n_boot : int, default 0
+        Percentile-bootstrap replicates of alpha (rows resampled, same missing
+        policy); 0 skips the bootstrap.
+    seed : int, optional
+        Seed for :func:`numpy.random.default_rng` (bootstrap only).
+
+    Returns
+    -------
+    ReliabilityResult
+        Frozen dataclass; ``alpha``, ``std_alpha``, ``average_r``,
+        ``lambda6``, ``omega_total``, ``alpha_ci_low``/``alpha_ci_high``,
+        ``alpha_boot_ci_low``/``alpha_boot_ci_high``, ``n`` (effective),
+        ``n_rows``, ``n_dropped``, ``k``, ``items`` (DataFrame: ``mean``,
+        ``sd``, ``n``, ``item_rest_r``, ``alpha_if_deleted``,
+        ``std_alpha_if_deleted``, ``reversed``), ``method``, ``reverse``,
+        ``scale``, ``warnings``.
+
+    Raises
+    ------
+    TypeError
+        ``items`` is not a DataFrame or has non-numeric columns.
+    ValueError
+        Fewer than 2 items; an all-missing column; a constant (zero-variance)
+        item; values outside ``scale``; ``scale`` not (low, high) with
+        low < high; unknown names in ``reverse``; an invalid option; fewer
+        than 2 usable rows or item pairs.
+
+    Warns
+    -----
+    ReliabilityWarning
+        An item with negative item-rest correlation (probably miskeyed);
+        k < 3; effective n < 30.  The messages are also in ``warnings``.
+
+    Notes
+    -----
+    With item covariance matrix :math:`C` (k x k) and correlation matrix
+    :math:`R = D^{-1/2} C D^{-1/2}`:
+
+    * raw alpha :math:`\alpha = \frac{k}{k-1}\left(1 - \frac{\operatorname{tr} C}{\mathbf 1' C \mathbf 1}\right)`;
+    * standardized alpha :math:`\frac{k}{k-1}\left(1 - \frac{k}{\mathbf 1' R \mathbf 1}\right)`
+      and average inter-item :math:`\bar r = (\mathbf 1' R \mathbf 1 - k)/(k(k-1))`;
+    * Guttman's :math:`\lambda_6 = 1 - \sum_i (1 - \mathrm{smc}_i) / \mathbf 1' R \mathbf 1`
+      with :math:`\mathrm{smc}_i = 1 - 1/(R^{-1})_{ii}` (pseudo-inverse, clipped to
+      [0, 1], as ``psych::smc``);
+    * omega total :math:`\omega_t = 1 - \sum_i (1 - \lambda_i^2) / \mathbf 1' R \mathbf 1`
+      with :math:`\lambda` the loadings of a one-factor maximum-likelihood
+      factor analysis of :math:`R` -- the definition of
+      ``psych::omega(R, nfactors = 1, fm = "ml")$omega.tot``;
+    * item-rest correlation and alpha if item :math:`i` is deleted by closed-form
+      updates of the same :math:`C`: :math:`\operatorname{tr} C - C_{ii}` and
+      :math:`\mathbf 1'C\mathbf 1 - 2(C\mathbf 1)_i + C_{ii}` (``r.drop`` and
+      ``alpha.drop$raw_alpha`` in psych).
+
+    The Feldt (1965) interval uses :math:`(1-\hat\alpha)/(1-\alpha) \sim F(n-1, (n-1)(k-1))`
+    (Feldt, Woodruff & Salih, 1987) on the effective ``n``.
+
+    Missing data.  ``"listwise"``: every statistic, including the item means,
+    SDs and counts, uses the complete rows only; ``n`` is their number.
+    ``"pairwise"``: :math:`C` is R's ``cov(x, use = "pairwise")`` (each
+    covariance over the rows answering both items, divisor :math:`n_{ij}-1`),
+    item means/SDs use every answer to the item, and the effective ``n`` is
+    the **minimum** pairwise count over item pairs (conservative; the harmonic
+    mean is reported as ``n_pairwise_harmonic``).
+
+    Differences from psych 2.2.9 ``alpha()``: (1) reverse keying uses the
+    declared ``scale`` rather than the observed minimum and maximum of the whole
+    data frame (this changes only the item means, and only when an extreme
+    category was never used); (2) the Feldt interval uses the effective ``n``
+    whereas psych uses ``nrow(x)`` even when values are missing; (3) a
+    constant item is an error instead of being silently dropped; (4) with
+    k = 2 alpha-if-deleted is NaN where psych reports the covariance ratio;
+    (5) psych's bootstrap (``n.iter``) always uses pairwise deletion.  With
+    complete data every closed-form number equals psych's to machine precision.
+
+    References
+    ----------
+    Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests.
+    *Psychometrika*, 16, 297-334.
+    Feldt, L. S. (1965). The approximate sampling distribution of Kuder-Richardson
+    reliability coefficient twenty. *Psychometrika*, 30, 357-370.
+    Feldt, L. S., Woodruff, D. J., & Salih, F. A. (1987). Statistical inference for
+    coefficient alpha. *Applied Psychological Measurement*, 11, 93-103.
+    Guttman, L. (1945). A basis for analyzing test-retest reliability.
+    *Psychometrika*, 10, 255-282.
+    McDonald, R. P. (1999). *Test theory: A unified treatment*. Erlbaum.
+    Revelle, W. (2022). psych: Procedures for Psychological, Psychometric, and
+    Personality Research (R package version 2.2.9).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from ccstudy import stats
+    >>> df = pd.DataFrame({"q1": [1, 2, 3, 4, 5, 4], "q2": [2, 2, 3, 5, 5, 4],
+    ...                    "q3": [5, 4, 3, 2, 1, 2]})
+    >>> rel = stats.reliability(df, reverse=["q3"], scale=(1, 5))  # doctest: +SKIP
+    >>> round(rel.alpha, 3)  # doctest: +SKIP
+    0.966
+
+    The equivalent R call is
+    ``psych::alpha(df, keys = "q3", use = "pairwise")`` (``$total$raw_alpha``,
+    ``$alpha.drop``, ``$item.stats$r.drop``, ``$feldt``).
+    """
+    scale_t = _check_scale(scale)
+    _check_options(missing, confidence, n_boot, seed)
+    X, names, rev, rev_mask = _prepare(items, reverse, scale_t)
+    m = _moments(X, missing)
+    _check_moments(names, m, missing)
+    return _assemble(
+        names,
+        m,
+        X,
+        rev_mask,
+        rev=rev,
+        scale=scale_t,
+        missing=missing,
+        confidence=float(confidence),
+        n_boot=int(n_boot),
+        seed=seed,
+    )
+
+
+def reliability_scales(
+    items: pd.DataFrame,
+    scales: Mapping[str, Sequence[str]],
+    *,
+    total: str | None = "total",
+    reverse: Sequence[str] = (),
+    scale: tuple[float, float] = (1, 5),
+    missing: Missing = "pairwise",
+    confidence: float = 0.95,
+    n_boot: int = 0,
+    seed: int | None = None,
+) -> dict[str, ReliabilityResult]:
+    """:func:`reliability` for several scales from one covariance pass.
+
+    Parameters
+    ----------
+    items : pandas.DataFrame
+        Every item used by any scale (other columns are ignored).
+    scales : mapping of str to list of str
+        Scale name -> its item columns (e.g. 11 competencies and 3 dimensions).
+    total : str or None, default "total"
+        Name of an extra scale made of every item named in ``scales`` (in
+        order of first appearance); ``None`` or a name already in ``scales``
+        adds nothing.
+    reverse, scale, missing, confidence, n_boot, seed
+        As in :func:`reliability`; ``reverse`` may name items of any scale.
+
+    Returns
+    -------
+    dict of str to ReliabilityResult
+        In the order of ``scales`` (then ``total``).  Each result equals
+        ``reliability(items[cols], ...)`` for that scale's columns.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`reliability`; also an empty ``scales``, a scale naming a
+        missing column or with fewer than 2 items.
+
+    Notes
+    -----
+    With ``missing="pairwise"`` or complete data one covariance matrix of
+    all items is computed and each scale uses its sub-matrix; this is exact
+    because a pairwise covariance depends only on its two columns.  With
+    ``missing="listwise"`` and incomplete data each scale drops the rows
+    incomplete on *its own* items (so a result equals the single-scale call).
+    """
+    if not isinstance(scales, Mapping) or len(scales) == 0:
+        raise ValueError(
+            f"scales must be a non-empty dict of scale name -> item columns, got {scales!r}"
+        )
+    if not isinstance(items, pd.DataFrame):
+        raise TypeError(
+            f"items must be a pandas DataFrame, got {type(items).__name__}"
+        )
+    spec: dict[str, list] = {}
+    for name, cols in scales.items():
+        if isinstance(cols, str) or not isinstance(cols, Iterable):
+            raise TypeError(f"scales[{name!r}] must be a list of column names, got {cols!r}")
+        cols = list(cols)
+        missing_cols = [c for c in cols if c not in items.columns]
+        if missing_cols:
+            raise ValueError(
+                f"scales[{name!r}] names column(s) not in items: {missing_cols!r}"
+            )
+        if len(cols) < 2:
+            raise ValueError(
+                f"scales[{name!r}] has {len(cols)} item(s); a scale needs at least 2 items"
+            )
+        spec[name] = cols
+    union: list = []
+    for cols in spec.values():
+        for c in cols:
+            if c not in union:
+                union.append(c)
+    if total is not None and total not in spec:
+        spec[total] = list(union)
+    rev = _normalise_reverse(reverse)
+    unknown = [r for r in rev if r not in union]
+    if unknown:
+        raise ValueError(
+            f"reverse names column(s) not in any scale: {unknown!r}; scale items are {union!r}"
+        )
+    scale_t = _check_scale(scale)
+    _check_options(missing, confidence, n_boot, seed)
+    X, names, rev, rev_mask = _prepare(items[union], rev, scale_t)
+    pos = {c: j for j, c in enumerate(names)}
+    any_nan = bool(np.isnan(X).any())
+    needs_own_pass = missing == "listwise" and any_nan
+    if not needs_own_pass:
+        m_all = _moments(X, missing)
+    out: dict[str, ReliabilityResult] = {}
+    for label, cols in spec.items():
+        idx = np.array([pos[c] for c in cols])
+        Xs = X[:, idx]
+        if needs_own_pass:
+            m = _moments(Xs, missing)
+        else:
+            has_nan = missing == "pairwise" and any_nan
+            n_dropped = int(np.isnan(Xs).all(axis=1).sum()) if has_nan else 0
+            m = _Moments(
+                cov=m_all.cov[np.ix_(idx, idx)],
+                npair=m_all.npair[np.ix_(idx, idx)],
+                mean=m_all.mean[idx],
+                n_rows=m_all.n_rows,
+                n_dropped=n_dropped,
+            )
+        _check_moments(cols, m, missing, where=f"scale {label!r}: ")
+        out[label] = _assemble(
+            cols,
+            m,
+            Xs,
+            rev_mask[idx],
+            rev=rev,
+            scale=scale_t,
+            missing=missing,
+            confidence=float(confidence),
+            n_boot=int(n_boot),
+            seed=seed,
+            label=f"scale {label!r}",
+            stacklevel=4,
+        )
+    return out
+
+
+_TABLE_COLUMNS = (
+    "k",
+    "n",
+    "n_rows",
+    "n_dropped",
+    "alpha",
+    "alpha_ci_low",
+    "alpha_ci_high",
+    "alpha_boot_ci_low",
+    "alpha_boot_ci_high",
+    "std_alpha",
+    "average_r",
+    "lambda6",
+    "omega_total",
+)
+
+
+def reliability_table(
+    items: pd.DataFrame,
+    scales: Mapping[str, Sequence[str]],
+    **kw: object,
+) -> pd.DataFrame:
+    """One row of reliability statistics per scale, from one covariance pass.
+
+    Parameters
+    ----------
+    items : pandas.DataFrame
+        Every item used by any scale.
+    scales : mapping of str to list of str
+        Scale name -> item columns.
+    **kw
+        ``total``, ``reverse``, ``scale``, ``missing``, ``confidence``,
+        ``n_boot``, ``seed`` as in :func:`reliability_scales`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by scale (``scales`` order, then ``total``) with columns
+        ``k, n, n_rows, n_dropped, alpha, alpha_ci_low, alpha_ci_high,
+        alpha_boot_ci_low, alpha_boot_ci_high, std_alpha, average_r, lambda6,
+        omega_total, min_item_rest_r, max_alpha_if_deleted, method, warnings``.
+        Every number equals the corresponding :func:`reliability` field.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`reliability_scales`.
+
+    Examples
+    --------
+    >>> stats.reliability_table(df, {"empathy": ["e1", "e2", "e3"],
+    ...                              "clarity": ["c1", "c2", "c3"]})  # doctest: +SKIP
+
+    In R: ``sapply(scales, function(s) psych::alpha(df[s])$total$raw_alpha)``.
+    """
+    results = reliability_scales(items, scales, **kw)  # type: ignore[arg-type]
+    rows = []
+    for label, res in results.items():
+        row = {c: getattr(res, c) for c in _TABLE_COLUMNS}
+        row["min_item_rest_r"] = float(res.items["item_rest_r"].min())
+        row["max_alpha_if_deleted"] = float(res.items["alpha_if_deleted"].max())
+        row["method"] = res.method
+        row["warnings"] = res.warnings
+        rows.append(pd.Series(row, name=label))
+    frame = pd.DataFrame(rows)
+    frame.index.name = "scale"
+    for c in ("k", "n", "n_rows", "n_dropped"):
+        frame[c] = frame[c].astype(np.int64)
+    return frame
