@@ -1,0 +1,55 @@
+# ccstudy — run `make` (or `make help`) to list the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PARAMS ?= params/default.yaml
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+.PHONY: help install study run report validate test test-fast bench synth lint clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}'
+
+install: $(STAMP) ## Create .venv and install ccstudy with everything it needs
+
+study: $(STAMP) ## Run the default study end to end: validate, analyse, render (PARAMS=... for another)
+	$(BIN)/ccstudy study $(PARAMS)
+
+run: $(STAMP) ## Run the analysis notebooks only (cached stages are skipped)
+	$(BIN)/ccstudy run $(PARAMS)
+
+report: $(STAMP) ## Render the reports from the results bundle
+	$(BIN)/ccstudy render $(PARAMS)
+
+validate: $(STAMP) ## Check the inputs only; exit 2 on problems
+	$(BIN)/ccstudy validate $(PARAMS)
+
+test: $(STAMP) ## Run the whole test suite
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP) ## Run the tests without the end-to-end runs
+	$(BIN)/python -m pytest -q -m "not e2e"
+
+bench: $(STAMP) ## Run the benchmarks (ratios against baselines measured in the same run)
+	$(BIN)/python benchmarks/pipeline.py
+	$(BIN)/python benchmarks/stats.py
+	$(BIN)/python benchmarks/intake.py
+
+synth: $(STAMP) ## Regenerate the default study's raw data (byte-identical for the seed)
+	$(BIN)/ccstudy synth --out data/raw/default
+
+lint: $(STAMP) ## Compile-check the sources and check notebooks carry no outputs
+	$(BIN)/python -m compileall -q src tests benchmarks
+	$(BIN)/python -m pytest -q tests/test_notebooks.py
+
+clean: ## Remove generated outputs (data/processed, reports/_out)
+	rm -rf data/processed/*/ reports/_out

@@ -1,0 +1,185 @@
+"""Command line: ``ccstudy run | render | study | synth | validate | bench``.
+
+Progress is shown here (Rich), never in the library.  Input problems exit with
+code 2 and a report naming file, row and column; a traceback is shown only with
+``--debug``.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
+                  help="Reproducible call-centre workforce studies: validate, analyse, report.")
+console = Console(stderr=False)
+err = Console(stderr=True)
+
+EXIT_INPUT = 2
+EXIT_FAILED = 1
+
+
+def _handle(exc: BaseException, debug: bool) -> int:
+    """Turn known errors into a clear message and an exit code."""
+    from ccstudy.params import ParamsError
+    from ccstudy.pipeline import StageFailed
+
+    if debug:
+        raise exc
+    try:
+        from ccstudy.io.intake import InputValidationError
+    except ImportError:  # pragma: no cover
+        InputValidationError = ()  # type: ignore
+    if isinstance(exc, ParamsError):
+        err.print(f"[bold red]Invalid study parameters[/]\n{exc}", highlight=False)
+        return EXIT_INPUT
+    if InputValidationError and isinstance(exc, InputValidationError):
+        err.print("[bold red]The inputs break the study's rules; nothing was analysed.[/]", highlight=False)
+        err.print(str(exc), highlight=False, markup=False)
+        return EXIT_INPUT
+    if isinstance(exc, StageFailed):
+        err.print(f"[bold red]{exc}[/]", highlight=False)
+        return EXIT_FAILED
+    if isinstance(exc, (FileNotFoundError, ValueError)):
+        err.print(f"[bold red]Error:[/] {exc}", highlight=False, markup=False)
+        return EXIT_FAILED
+    raise exc
+
+
+def _run(params: Path, force: bool) -> None:
+    from ccstudy import pipeline
+
+    state = {"status": None}
+
+    def on_event(event: str, stage: str, info: dict) -> None:
+        if event == "validate":
+            console.print("[dim]validating inputs…[/]")
+        elif event == "start":
+            if state["status"] is not None:
+                state["status"].stop()
+            state["status"] = console.status(f"running [bold]{stage}[/] …")
+            state["status"].start()
+        elif event == "done":
+            if state["status"] is not None:
+                state["status"].stop()
+                state["status"] = None
+            console.print(f"  [green]✓[/] {stage:<16} {info['seconds']:6.1f} s  ({info['outputs']} outputs)")
+        elif event == "cached":
+            console.print(f"  [cyan]=[/] {stage:<16}   cached (inputs unchanged)")
+
+    try:
+        result = pipeline.run(params, force=force, on_event=on_event)
+    finally:
+        if state["status"] is not None:
+            state["status"].stop()
+    console.print(f"[bold]Results bundle:[/] {result.params.processed_dir}")
+    console.print(f"[bold]Manifest:[/] {result.manifest_path}  ({result.seconds:.1f} s)")
+
+
+def _render(params: Path, formats: list[str]) -> None:
+    from ccstudy import render
+
+    def on_event(report: str, fmt: str, seconds: float, path: Path) -> None:
+        console.print(f"  [green]✓[/] {report}.{fmt:<5} {seconds:5.1f} s  {path}")
+
+    console.print(f"[dim]rendering reports with {render.engine()}…[/]")
+    outs = render.render_study(params, formats=formats, on_event=on_event)
+    console.print(f"[bold]Reports:[/] {outs[0].parent if outs else '-'}")
+
+
+@app.command()
+def run(params: Path = typer.Argument(..., help="Study params file, e.g. params/default.yaml"),
+        force: bool = typer.Option(False, "--force", help="Re-run every stage even if cached."),
+        debug: bool = typer.Option(False, "--debug", help="Show tracebacks.")) -> None:
+    """Validate inputs and run the analysis notebooks (cached stages are skipped)."""
+    try:
+        _run(params, force)
+    except Exception as exc:  # noqa: BLE001 - mapped to exit codes
+        raise typer.Exit(_handle(exc, debug))
+
+
+@app.command()
+def render(params: Path = typer.Argument(..., help="Study params file"),
+           to: list[str] = typer.Option(["html", "pdf"], "--to", help="Output formats (html, pdf)."),
+           debug: bool = typer.Option(False, "--debug")) -> None:
+    """Render the Quarto reports from the results bundle."""
+    try:
+        _render(params, to)
+    except Exception as exc:  # noqa: BLE001
+        raise typer.Exit(_handle(exc, debug))
+
+
+@app.command()
+def study(params: Path = typer.Argument(Path("params/default.yaml"), help="Study params file"),
+          force: bool = typer.Option(False, "--force"),
+          debug: bool = typer.Option(False, "--debug")) -> None:
+    """Run the whole study: validate, analyse, render."""
+    try:
+        _run(params, force)
+        _render(params, ["html", "pdf"])
+    except Exception as exc:  # noqa: BLE001
+        raise typer.Exit(_handle(exc, debug))
+
+
+@app.command()
+def validate(params: Path = typer.Argument(..., help="Study params file"),
+             debug: bool = typer.Option(False, "--debug")) -> None:
+    """Check the inputs only; write validation_report.md; exit 2 on problems."""
+    from ccstudy.io import files
+    from ccstudy.io.validate import validate_study
+    from ccstudy.params import load_params
+
+    try:
+        p = load_params(params)
+        report = validate_study(p)
+        out = files.write_text(p.report_dir / "validation_report.md", report.to_markdown())
+    except Exception as exc:  # noqa: BLE001
+        raise typer.Exit(_handle(exc, debug))
+    if report.ok:
+        console.print(f"[green]All inputs pass validation.[/] Report: {out}")
+        return
+    err.print(report.to_text(), highlight=False, markup=False)
+    err.print(f"Report written to {out}")
+    raise typer.Exit(EXIT_INPUT)
+
+
+@app.command()
+def synth(out: Path = typer.Option(Path("data/raw/default"), "--out", help="Folder for the CSV files"),
+          seed: int = typer.Option(20160301, "--seed")) -> None:
+    """Generate the default study's raw data (seeded, byte-identical for a seed)."""
+    from ccstudy import synth as synth_mod
+
+    res = synth_mod.write(out, seed=seed)
+    table = Table("file", "rows")
+    for name, path in res.files.items():
+        table.add_row(str(path), str(sum(1 for _ in open(path, encoding="utf-8")) - 1))
+    console.print(table)
+
+
+@app.command()
+def bench(which: str = typer.Argument("pipeline", help="pipeline | stats | intake"),
+          quick: bool = typer.Option(False, "--quick")) -> None:
+    """Run a benchmark script from benchmarks/."""
+    from ccstudy.pipeline import PROJECT_DIR
+
+    script = PROJECT_DIR / "benchmarks" / f"{which}.py"
+    if not script.is_file():
+        err.print(f"no benchmark {which!r}: expected {script}")
+        raise typer.Exit(EXIT_FAILED)
+    raise typer.Exit(subprocess.call([sys.executable, str(script)] + (["--quick"] if quick else [])))
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

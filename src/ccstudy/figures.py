@@ -1,0 +1,153 @@
+"""Figures for the notebooks and reports (matplotlib / seaborn, Agg backend).
+
+Each function takes tables from the analysis layer and returns a matplotlib
+Figure; :meth:`ccstudy.io.bundle.Bundle.write_figure` saves it with fixed
+metadata so the PNG bytes are stable.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+PALETTE = {"trained": "#1f6f8b", "control": "#9aa5b1", "focus": "#d1603d", "line": "#333333"}
+
+
+def _style() -> None:
+    sns.set_theme(style="whitegrid", context="notebook", font="DejaVu Sans")
+    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 150, "axes.titleweight": "bold"})
+
+
+def reliability_bars(scales: pd.DataFrame, threshold: float = 0.7) -> plt.Figure:
+    """Cronbach's alpha with CI for each competency and dimension."""
+    _style()
+    t = scales[scales["level"].isin(["competency", "dimension"])].copy()
+    t = t.iloc[::-1]
+    fig, ax = plt.subplots(figsize=(7, 0.38 * len(t) + 1))
+    colors = [PALETTE["trained"] if lv == "competency" else PALETTE["focus"] for lv in t["level"]]
+    y = np.arange(len(t))
+    ax.barh(y, t["alpha"], color=colors, height=0.6)
+    ax.errorbar(t["alpha"], y, xerr=[t["alpha"] - t["ci_low"], t["ci_high"] - t["alpha"]],
+                fmt="none", ecolor=PALETTE["line"], capsize=3, lw=1)
+    ax.axvline(threshold, color="#b22222", ls="--", lw=1)
+    ax.set_yticks(y, t["label"])
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("Cronbach's alpha (95% Feldt CI); dashed line = 0.70")
+    ax.set_title("Reliability by competency and dimension")
+    fig.tight_layout()
+    return fig
+
+
+def correlation_heatmap(table: pd.DataFrame, kpi_labels: dict[str, str]) -> plt.Figure:
+    _style()
+    piv = table.pivot_table(index="label", columns="kpi", values="r", sort=False)
+    piv = piv.rename(columns=kpi_labels)
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(piv) + 1.5))
+    sns.heatmap(piv, annot=True, fmt=".2f", cmap="RdBu_r", center=0, vmin=-0.6, vmax=0.6, ax=ax,
+                cbar_kws={"label": "Pearson r"})
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_title("Competency scores vs KPIs")
+    fig.tight_layout()
+    return fig
+
+
+def prepost_means(prepost: pd.DataFrame, scales: list[str], labels: dict[str, str]) -> plt.Figure:
+    _style()
+    t = prepost[prepost["scale"].isin(scales)]
+    groups = list(dict.fromkeys(t["group"]))
+    fig, axes = plt.subplots(1, len(scales), figsize=(3.2 * len(scales), 3.4), sharey=True)
+    axes = np.atleast_1d(axes)
+    for ax, s in zip(axes, scales):
+        sub = t[t["scale"] == s].set_index("group").reindex(groups)
+        for i, g in enumerate(groups):
+            col = PALETTE.get(g, PALETTE["focus"])
+            ax.plot([0, 1], [sub.loc[g, "pre_mean"], sub.loc[g, "post_mean"]], marker="o", color=col, label=g)
+        ax.set_xticks([0, 1], ["pre", "post"])
+        ax.set_title(labels.get(s, s), fontsize=10)
+    axes[0].set_ylabel("Mean score (1–5)")
+    axes[-1].legend(loc="best", fontsize=8)
+    fig.suptitle("Questionnaire scores before and after training", fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def its_panels(fitted: pd.DataFrame, intervention: str, labels: dict[str, str]) -> plt.Figure:
+    _style()
+    kpis = list(dict.fromkeys(fitted["kpi"]))
+    fig, axes = plt.subplots(1, len(kpis), figsize=(3.4 * len(kpis), 3.2))
+    axes = np.atleast_1d(axes)
+    for ax, k in zip(axes, kpis):
+        sub = fitted[fitted["kpi"] == k]
+        x = np.arange(len(sub))
+        ax.plot(x, sub["observed"], "o", ms=3, color=PALETTE["line"], label="observed")
+        ax.plot(x, sub["fitted"], "-", color=PALETTE["trained"], label="segmented fit")
+        post = (sub["month"] >= intervention).to_numpy()
+        ax.plot(x[post], sub["counterfactual"].to_numpy()[post], "--", color=PALETTE["control"],
+                label="no-change projection")
+        i0 = int(np.argmax(post))
+        ax.axvline(i0 - 0.5, color="#b22222", lw=1)
+        ticks = [0, i0, len(sub) - 1]
+        ax.set_xticks(ticks, [sub["month"].iloc[i] for i in ticks], fontsize=8)
+        ax.set_title(labels.get(k, k), fontsize=10)
+        ax.set_ylabel("%")
+    axes[0].legend(fontsize=7, loc="best")
+    fig.suptitle(f"Centre KPIs: programme from {intervention}", fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def pareto_chart(tab: pd.DataFrame) -> plt.Figure:
+    _style()
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    x = np.arange(len(tab))
+    ax.bar(x, tab["share"] * 100, color=PALETTE["trained"])
+    ax2 = ax.twinx()
+    ax2.plot(x, tab["cumulative_share"] * 100, "-o", ms=3, color=PALETTE["focus"])
+    ax2.set_ylim(0, 105)
+    ax2.grid(False)
+    ax.set_xticks(x, tab["category"], rotation=40, ha="right", fontsize=8)
+    ax.set_ylabel("% of mentions")
+    ax2.set_ylabel("cumulative %")
+    ax.set_title("What customers want (Pareto)")
+    fig.tight_layout()
+    return fig
+
+
+def team_gap_heatmap(profiles: pd.DataFrame, centre: pd.Series, labels: dict[str, str],
+                     highlight: str | None = None) -> plt.Figure:
+    _style()
+    comps = list(centre.index)
+    gap = profiles[comps] - centre
+    gap = gap.rename(columns=labels)
+    fig, ax = plt.subplots(figsize=(9, 0.22 * len(gap) + 2))
+    sns.heatmap(gap, cmap="RdBu", center=0, vmin=-0.6, vmax=0.6, ax=ax, cbar_kws={"label": "team − centre"})
+    if highlight is not None and highlight in gap.index:
+        i = list(gap.index).index(highlight)
+        ax.add_patch(plt.Rectangle((0, i), len(comps), 1, fill=False, edgecolor="black", lw=2))
+    ax.set_ylabel("team")
+    ax.set_title("Team competency profile against the centre mean")
+    fig.tight_layout()
+    return fig
+
+
+def team_profile_bars(profile: pd.Series, centre: pd.Series, labels: dict[str, str], team: str) -> plt.Figure:
+    _style()
+    order = profile.sort_values().index
+    fig, ax = plt.subplots(figsize=(7, 4))
+    y = np.arange(len(order))
+    ax.barh(y, profile[order], color=PALETTE["focus"], height=0.6, label=f"team {team}")
+    ax.plot(centre[order], y, "D", color=PALETTE["line"], ms=5, label="centre mean")
+    ax.set_yticks(y, [labels.get(c, c) for c in order])
+    ax.set_xlim(1, 5)
+    ax.set_xlabel("Mean score (1–5)")
+    ax.set_title(f"Team {team}: competency profile (weakest first)")
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig

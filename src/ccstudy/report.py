@@ -1,0 +1,210 @@
+"""The reporting layer: wording and rounding of results-bundle numbers.
+
+Reports (``reports/*.qmd``) call these helpers; they never compute a
+statistic.  Every number shown comes from ``data/processed/<study>/results``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ccstudy.io.bundle import Bundle
+
+
+# --------------------------------------------------------------------------- formatting
+def num(x: float | None, digits: int = 2) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{x:.{digits}f}"
+
+
+def pct(x: float | None, digits: int = 2) -> str:
+    """A fraction as a percentage: 0.8627 → '86.27%'."""
+    return "–" if x is None else f"{x * 100:.{digits}f}%"
+
+
+def pp(x: float | None, digits: int = 2) -> str:
+    """Percentage points with sign: 0.56 → '+0.56 pp'."""
+    return "–" if x is None else f"{x:+.{digits}f} pp"
+
+
+def p_value(p: float | None) -> str:
+    """APA-style p: 'p < .001' or 'p = .034'."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "p = –"
+    if p < 0.001:
+        return "p < .001"
+    return f"p = {p:.3f}".replace("0.", ".", 1)
+
+
+def ci(lo: float | None, hi: float | None, digits: int = 2, level: float = 0.95) -> str:
+    return f"{int(round(level * 100))}% CI {num(lo, digits)} to {num(hi, digits)}"
+
+
+def md_table(frame: pd.DataFrame, digits: int = 2) -> str:
+    """A pipe table (Pandoc markdown) with floats rounded for display."""
+    cols = [str(c) for c in frame.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for _, row in frame.iterrows():
+        cells = []
+        for v in row.tolist():
+            if isinstance(v, float):
+                cells.append(num(v, digits))
+            else:
+                cells.append("" if v is None else str(v).replace("|", "\\|"))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def strength(r: float) -> str:
+    a = abs(r)
+    return "weak" if a < 0.3 else ("moderate" if a < 0.5 else "strong")
+
+
+def reliability_verdict(alpha: float) -> str:
+    if alpha >= 0.9:
+        return "excellent"
+    if alpha >= 0.8:
+        return "good"
+    if alpha >= 0.7:
+        return "acceptable"
+    if alpha >= 0.6:
+        return "questionable"
+    return "poor"
+
+
+# --------------------------------------------------------------------------- bundle
+@dataclass
+class StudyResults:
+    bundle: Bundle
+    reliability: dict[str, Any]
+    validity: dict[str, Any]
+    training: dict[str, Any]
+    trends: dict[str, Any]
+    coaching: dict[str, Any]
+
+    @property
+    def params(self):
+        return self.bundle.params
+
+    def figure(self, name: str) -> Path:
+        return self.bundle.figure_path(name)
+
+    def table(self, name: str) -> pd.DataFrame:
+        return self.bundle.csv(name)
+
+
+def load(params_path: str | Path) -> StudyResults:
+    b = Bundle(params_path)
+    return StudyResults(bundle=b, reliability=b.result("reliability"), validity=b.result("validity"),
+                        training=b.result("training"), trends=b.result("trends"), coaching=b.result("coaching"))
+
+
+# --------------------------------------------------------------------------- headline answers
+def headlines(res: StudyResults) -> dict[str, str]:
+    """The four questions answered in one or two sentences each, with numbers."""
+    conf = res.params.get("confidence", 0.95)
+    level = int(round(conf * 100))
+    rel = res.reliability["summary"]
+    val = res.validity["summary"]
+    tr = res.training
+    co = res.coaching
+    out: dict[str, str] = {}
+
+    out["reliable"] = (
+        f"**Yes.** The {rel['total_k']}-item questionnaire has Cronbach's alpha "
+        f"**{num(rel['total_alpha'])}** ({ci(rel['total_ci_low'], rel['total_ci_high'], level=conf)}, "
+        f"n = {rel['total_n']}), which is {reliability_verdict(rel['total_alpha'])}. "
+        f"Across the {rel['n_competencies']} three-item competency scales alpha ranges from "
+        f"{num(rel['competency_alpha_min'])} ({rel['competency_alpha_min_scale']}) to "
+        f"{num(rel['competency_alpha_max'])}."
+        if rel["total_alpha"] >= 0.7 else
+        f"**Not yet.** The total scale's alpha is {num(rel['total_alpha'])} "
+        f"({ci(rel['total_ci_low'], rel['total_ci_high'], level=conf)}), below the usual 0.70."
+    )
+
+    fcr = val["total"].get("fcr")
+    if fcr:
+        sig = fcr["p_adj"] < 1 - conf
+        out["performance"] = (
+            f"**{'Yes' if sig and fcr['r'] > 0 else 'Not clearly'}.** Agents' total competency score correlates "
+            f"with their first-contact resolution at r = **{num(fcr['r'])}** "
+            f"({ci(fcr['ci_low'], fcr['ci_high'], level=conf)}, {p_value(fcr['p_adj'])} after "
+            f"{val['adjust'].upper() if val['adjust'] == 'bh' else val['adjust'].capitalize()} adjustment, "
+            f"n = {fcr['n']}), a {strength(fcr['r'])} positive association; "
+            f"{val['n_significant_adj']} of {val['n_pairs']} score–KPI pairs are significant after adjustment."
+        )
+        foc = (val.get("focus") or {}).get("fcr")
+        if foc:
+            out["performance"] += (f" In team {val['focus_team']} (n = {foc['n']}) the correlation is "
+                                   f"r = {num(foc['r'])} ({p_value(foc['p'])}).")
+
+    anc = tr["ancova"]
+    mom = tr["focus_month_on_month"]
+    sat = tr.get("training_satisfaction") or {}
+    trained = tr["total"].get("trained", {})
+    sens = (tr.get("sensitivity") or {}).get("focus_team_fcr")
+    fcr_test = mom.get("fcr_test", {})
+    worked = anc["p"] < 1 - conf and anc["b"] > 0
+    text = (
+        f"**{'Yes, on the questionnaire' if worked else 'Not demonstrably'}.** Against the untrained control group, "
+        f"trained agents' post-training total score is **{num(anc['b'], 2)}** points higher after adjusting for "
+        f"their pre-training score (ANCOVA, {ci(anc['ci_low'], anc['ci_high'], level=conf)}, {p_value(anc['p'])}, "
+        f"n = {anc['n']}); within the trained group the change is {num(trained.get('mean_diff'))} points "
+        f"(Cohen's d_z = {num(trained.get('cohens_dz'))})."
+    )
+    if "fcr_change_pp" in mom:
+        text += (
+            f" Team {mom['team']}'s first-contact resolution went from {pct(mom['fcr_before'])} in "
+            f"{mom['before_month']} to {pct(mom['fcr_after'])} in {mom['after_month']} "
+            f"(**{pp(mom['fcr_change_pp'])}** month on month"
+        )
+        if "staff_satisfaction_change_pp" in mom:
+            text += f"; staff satisfaction **{pp(mom['staff_satisfaction_change_pp'])}**"
+        text += ")"
+        if fcr_test:
+            nonsig = fcr_test["p"] >= 1 - conf
+            text += (f", a change that is {'**not statistically significant**' if nonsig else 'significant'} "
+                     f"for {fcr_test['n']} agents ({p_value(fcr_test['p'])})")
+            if sens and nonsig:
+                text += (f": this design could only detect an effect of d_z ≥ {num(sens['min_effect'])} "
+                         f"with {int(round(sens['power'] * 100))}% power")
+        text += "."
+    if sat:
+        text += f" {pct(sat['share_satisfied'], 0)} of {sat['n_rated']} trainees rated the training satisfactory."
+    out["training"] = text
+
+    weakest = co.get("focus_weakest") or []
+    if weakest:
+        items = ", ".join(f"{w['label'].lower()} **{num(w['mean'])}**" for w in weakest)
+        out["weak_spots"] = (
+            f"Team {co['focus_team']} (n = {co['focus_n']}) scores **{num(co['focus_mean_total'])}** on average "
+            f"(centre {num(co['centre_mean_total'])}); its weakest competencies are {items} — all in work ability. "
+            f"Across the centre, {co['n_agents_with_weak_spots']} agents have at least one personal weak spot "
+            f"and {co['n_mentoring_pairs']} mentoring pairs are proposed."
+        )
+    return out
+
+
+def kpi_headline(res: StudyResults) -> str | None:
+    its = (res.trends or {}).get("its")
+    if not its:
+        return None
+    parts = []
+    for k, label in (("fcr", "first-contact resolution"), ("attrition", "monthly attrition")):
+        if k in its:
+            e = its[k]
+            parts.append(f"{label} {num(e['first'])}% → **{num(e['last'])}%** ({e['first_month']} → {e['last_month']})")
+    tail = []
+    for k, label in (("answer_rate", "answer rate"), ("csat", "customer satisfaction")):
+        if k in its:
+            tail.append(f"{label} {num(its[k]['last'])}%")
+    s = "Centre KPIs: " + "; ".join(parts)
+    if tail:
+        s += "; at the end " + " and ".join(tail) + "."
+    return s
