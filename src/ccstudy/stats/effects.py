@@ -639,3 +639,529 @@ def controlled_effect(
         confidence=conf,
         method=f"ANCOVA (OLS): {outcome} ~ {baseline} + C({group}, Treatment({reference!r}))",
     )
+
+
+# ---------------------------------------------------------------------------
+# did (difference in differences)
+# ---------------------------------------------------------------------------
+
+DiDSpec = Literal["interaction", "twoway"]
+_DID_SPECS = ("interaction", "twoway")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DiDEffect(Result):
+    """Difference-in-differences estimate with cluster-robust (CR1) inference.
+
+    Attributes
+    ----------
+    estimate, se, t, p, ci_low, ci_high : float
+        Coefficient of ``treated x post`` and its CR1 inference.
+    df : int
+        Degrees of freedom of the t reference distribution (clusters - 1).
+    se_iid : float
+        Classical OLS standard error of the same coefficient (for comparison).
+    n, n_dropped, n_units, n_clusters : int
+        Rows used, rows dropped for missing values, units and clusters.
+    spec : str
+        "interaction" or "twoway".
+    cell_means : pandas.DataFrame
+        Mean outcome by treated (rows 0/1) and post (columns 0/1).
+    coefficients : pandas.DataFrame
+        ``b``, ``se``, ``t``, ``p`` of the non-fixed-effect terms.
+    outcome, unit, time, treated, post, cluster : str
+        Columns used.
+    se_type : str
+        Description of the variance estimator.
+    confidence : float
+        Interval level.
+    method : str
+        Model description.
+    """
+
+    estimate: float
+    se: float
+    t: float
+    p: float
+    ci_low: float
+    ci_high: float
+    df: int
+    se_iid: float
+    n: int
+    n_dropped: int
+    n_units: int
+    n_clusters: int
+    spec: str
+    cell_means: pd.DataFrame
+    coefficients: pd.DataFrame
+    outcome: str
+    unit: str
+    time: str
+    treated: str
+    post: str
+    cluster: str
+    se_type: str
+    confidence: float
+    method: str
+
+
+def _binary_column(func: str, arg: str, s: pd.Series) -> np.ndarray:
+    vals = s.dropna().unique()
+    try:
+        arr = s.astype(float).to_numpy()
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or not set(np.unique(arr[~np.isnan(arr)])).issubset({0.0, 1.0}):
+        raise ValueError(
+            f"{func}(): column {s.name!r} (argument '{arg}') must be a 0/1 or boolean indicator, got "
+            f"values {list(vals)[:6]}; recode it, e.g. (df[{s.name!r}] == 'trained').astype(int)."
+        )
+    return arr
+
+
+def did(
+    panel: pd.DataFrame,
+    outcome: str,
+    *,
+    unit: str = "agent_id",
+    time: str = "month",
+    treated: str = "treated",
+    post: str = "post",
+    cluster: str = "agent_id",
+    spec: DiDSpec = "interaction",
+    confidence: float = 0.95,
+) -> DiDEffect:
+    """Difference-in-differences on an agent-month panel, agent-clustered SEs.
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        Long panel, one row per unit and period.
+    outcome : str
+        KPI column (e.g. "fcr").
+    unit : str, default "agent_id"
+        Unit identifier (fixed effects for ``spec="twoway"``).
+    time : str, default "month"
+        Period identifier (fixed effects for ``spec="twoway"``).
+    treated : str, default "treated"
+        0/1 (or boolean) indicator of the trained agents.
+    post : str, default "post"
+        0/1 (or boolean) indicator of post-training periods.
+    cluster : str, default "agent_id"
+        Cluster identifier for the robust variance.
+    spec : {"interaction", "twoway"}, default "interaction"
+        ``"interaction"``: ``y ~ treated + post + treated:post`` (the canonical
+        2x2 regression).  ``"twoway"``: ``y ~ treated:post + unit FE + time FE``
+        (two-way fixed effects via dummies).
+    confidence : float, default 0.95
+        Interval level.
+
+    Returns
+    -------
+    DiDEffect
+        Estimate of ``treated x post`` with CR1 standard error, t on G - 1 df,
+        p-value, interval, cell means and provenance.
+
+    Raises
+    ------
+    TypeError
+        ``panel`` not a DataFrame or a non-numeric outcome.
+    ValueError
+        Missing columns, indicators that are not 0/1, no treated or no
+        control rows, no pre or no post rows, fewer than 2 clusters, an
+        unknown ``spec`` or a rank-deficient design.
+
+    Notes
+    -----
+    The default is the interaction specification
+    ``y_it = b0 + b1 treated_i + b2 post_t + delta treated_i post_t + e_it``;
+    ``delta`` is the DiD estimate.  With ``spec="twoway"`` unit and period
+    dummies replace ``treated`` and ``post``; in a balanced panel both give
+    the same ``delta``, with missing cells they differ slightly.
+
+    Variance: the cluster-robust sandwich with the CR1 small-sample factor
+    ``G/(G-1) * (n-1)/(n-k)`` (k = number of coefficients including all
+    dummies), i.e. ``sandwich::vcovCL(fit, cluster = ~agent_id, type = "HC1")``
+    and Stata ``regress ..., vce(cluster agent_id)``.  Tests and intervals use
+    Student's t with G - 1 df as Stata does
+    (``lmtest::coeftest(fit, vcov = V, df = G - 1)``).  For ``"twoway"`` k
+    counts the dummies, as with ``lm`` + ``vcovCL`` (Stata ``areg`` /
+    ``reghdfe`` count them differently and give slightly smaller SEs).
+    With few clusters (G < ~30) CR1 inference can be liberal (Cameron &
+    Miller 2015).
+
+    Missing data: rows with a missing outcome, indicator, unit, time or
+    cluster are dropped (``n_dropped``).
+
+    References
+    ----------
+    Angrist, J. D., & Pischke, J.-S. (2009). *Mostly Harmless Econometrics*,
+    ch. 5. Princeton University Press.
+    Cameron, A. C., & Miller, D. L. (2015). A practitioner's guide to
+    cluster-robust inference. *Journal of Human Resources*, 50, 317-372.
+    Zeileis, A., Koll, S., & Graham, N. (2020). Various versatile variances:
+    An object-oriented implementation of clustered covariances in R.
+    *Journal of Statistical Software*, 95(1).
+
+    Examples
+    --------
+    >>> from ccstudy.stats import did
+    >>> d = did(panel, "fcr")            # doctest: +SKIP
+    >>> d.estimate, d.se, d.n_clusters   # doctest: +SKIP
+
+    R: ``fit <- lm(fcr ~ treated * post, panel)``;
+    ``lmtest::coeftest(fit, vcov = sandwich::vcovCL(fit, cluster = ~agent_id, type = "HC1"), df = G - 1)``.
+    """
+    func = "did"
+    spec = _check_choice(func, "spec", spec, _DID_SPECS)
+    conf = _check_confidence(func, confidence)
+    if not isinstance(panel, pd.DataFrame):
+        raise TypeError(f"{func}(): argument 'panel' must be a pandas DataFrame, got {type(panel).__name__}.")
+    cols = {"outcome": outcome, "unit": unit, "time": time, "treated": treated, "post": post, "cluster": cluster}
+    for arg, col in cols.items():
+        if not isinstance(col, str):
+            raise TypeError(f"{func}(): argument '{arg}' must be a column name (str), got {col!r}.")
+        if col not in panel.columns:
+            raise ValueError(
+                f"{func}(): argument '{arg}' = {col!r} is not a column of 'panel'; available columns: "
+                f"{list(map(str, panel.columns))}."
+            )
+    y_all = _numeric_column(func, "outcome", panel[outcome])
+    tr_all = _binary_column(func, "treated", panel[treated])
+    po_all = _binary_column(func, "post", panel[post])
+    ok = ~(
+        np.isnan(y_all)
+        | np.isnan(tr_all)
+        | np.isnan(po_all)
+        | panel[unit].isna().to_numpy()
+        | panel[time].isna().to_numpy()
+        | panel[cluster].isna().to_numpy()
+    )
+    n_total = len(panel)
+    sub = panel.loc[ok]
+    y, tr, po = y_all[ok], tr_all[ok], po_all[ok]
+    n = len(y)
+    for arg, arr, what in (("treated", tr, "treated and control"), ("post", po, "pre- and post-period")):
+        if n == 0 or np.all(arr == arr[0]):
+            raise ValueError(
+                f"{func}(): column {cols[arg]!r} (argument '{arg}') takes a single value among the {n} "
+                f"complete rows; a difference in differences needs both {what} rows."
+            )
+    cells = pd.crosstab(tr, po)
+    if cells.shape != (2, 2) or (cells.to_numpy() == 0).any():
+        raise ValueError(
+            f"{func}(): every treated x post cell needs observations; counts were\n{cells}."
+        )
+    D = tr * po
+    if spec == "interaction":
+        X = np.column_stack([np.ones(n), tr, po, D])
+        names = ["intercept", treated, post, f"{treated}:{post}"]
+        k_report = 4
+    else:
+        ud = pd.get_dummies(sub[unit].astype("category"), drop_first=True, dtype=float).to_numpy()
+        td = pd.get_dummies(sub[time].astype("category"), drop_first=True, dtype=float).to_numpy()
+        X = np.column_stack([np.ones(n), D, ud, td])
+        names = ["intercept", f"{treated}:{post}"]
+        k_report = 2
+    k = X.shape[1]
+    if n <= k:
+        raise ValueError(f"{func}(): {n} complete rows are not enough for {k} coefficients.")
+    try:
+        beta, resid, xtx_inv, _ = _ols(X, y)
+    except np.linalg.LinAlgError:
+        raise ValueError(
+            f"{func}(): the design is rank deficient; with spec='twoway' the treatment indicator "
+            "must vary within periods and the post indicator within units."
+        ) from None
+    clusters = pd.factorize(sub[cluster])[0]
+    G = int(clusters.max()) + 1
+    if G < 2:
+        raise ValueError(f"{func}(): cluster column {cluster!r} has a single cluster; need at least 2.")
+    scores = X * resid[:, None]
+    summed = np.zeros((G, k))
+    np.add.at(summed, clusters, scores)
+    meat = summed.T @ summed
+    factor = (G / (G - 1.0)) * ((n - 1.0) / (n - k))
+    vcov = factor * (xtx_inv @ meat @ xtx_inv)
+    se = np.sqrt(np.diag(vcov))
+    dfree = G - 1
+    tv = beta / se
+    pv = 2.0 * _sps.t.sf(np.abs(tv), dfree)
+    j = 3 if spec == "interaction" else 1
+    sigma2 = float(resid @ resid) / (n - k)
+    se_iid = math.sqrt(float(xtx_inv[j, j]) * sigma2)
+    tcrit = float(_sps.t.ppf((1.0 + conf) / 2.0, dfree))
+    coef = pd.DataFrame(
+        {"b": beta[:k_report], "se": se[:k_report], "t": tv[:k_report], "p": pv[:k_report]},
+        index=pd.Index(names, name="term"),
+    )
+    cm = pd.DataFrame({"treated": tr.astype(int), "post": po.astype(int), "y": y}).pivot_table(
+        index="treated", columns="post", values="y", aggfunc="mean"
+    )
+    model = (
+        f"{outcome} ~ {treated} + {post} + {treated}:{post}"
+        if spec == "interaction"
+        else f"{outcome} ~ {treated}:{post} + C({unit}) + C({time})"
+    )
+    return DiDEffect(
+        estimate=float(beta[j]),
+        se=float(se[j]),
+        t=float(tv[j]),
+        p=float(pv[j]),
+        ci_low=float(beta[j] - tcrit * se[j]),
+        ci_high=float(beta[j] + tcrit * se[j]),
+        df=dfree,
+        se_iid=se_iid,
+        n=n,
+        n_dropped=n_total - n,
+        n_units=int(sub[unit].nunique()),
+        n_clusters=G,
+        spec=spec,
+        cell_means=cm,
+        coefficients=coef,
+        outcome=outcome,
+        unit=unit,
+        time=time,
+        treated=treated,
+        post=post,
+        cluster=cluster,
+        se_type="CR1 cluster-robust: G/(G-1) * (n-1)/(n-k), t with G-1 df",
+        confidence=conf,
+        method=f"OLS {model}",
+    )
+
+
+# ---------------------------------------------------------------------------
+# mixed_effect
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class MixedEffect(Result):
+    """Linear mixed model with a random intercept per group (team).
+
+    Attributes
+    ----------
+    fixed : pandas.DataFrame
+        Fixed effects indexed by term: ``b``, ``se``, ``z``, ``p``, ``ci_low``,
+        ``ci_high`` (Wald, normal reference).
+    group_var, resid_var : float
+        Random-intercept variance and residual variance.
+    icc : float
+        group_var / (group_var + resid_var).
+    loglik : float
+        Maximised (REML or ML) log-likelihood.
+    n, n_dropped, n_groups : int
+        Rows used, rows dropped for missing values, groups.
+    converged : bool
+        Optimiser convergence flag.
+    formula, groups : str
+        Model specification.
+    reml : bool
+        REML (True) or ML fit.
+    reference : dict
+        Reference levels that were imposed.
+    confidence : float
+        Interval level.
+    method : str
+        Description.
+    """
+
+    fixed: pd.DataFrame
+    group_var: float
+    resid_var: float
+    icc: float
+    loglik: float
+    n: int
+    n_dropped: int
+    n_groups: int
+    converged: bool
+    formula: str
+    groups: str
+    reml: bool
+    reference: dict[str, Any]
+    confidence: float
+    method: str
+
+
+_FORMULA_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_\.]*")
+
+
+def mixed_effect(
+    df: pd.DataFrame,
+    outcome: str | None = None,
+    *,
+    fixed: str = "post ~ pre + group",
+    groups: str = "team",
+    reference: dict[str, Any] | None = None,
+    reml: bool = True,
+    confidence: float = 0.95,
+) -> MixedEffect:
+    """Linear mixed model: fixed effects plus a random intercept for each team.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per agent (agents nested in teams).
+    outcome : str, optional
+        Outcome column.  If given, it must match the left-hand side of
+        ``fixed``; if ``fixed`` has no left-hand side (e.g. ``"pre + group"``)
+        it is required.
+    fixed : str, default "post ~ pre + group"
+        Fixed-effects formula (patsy syntax, as statsmodels).
+    groups : str, default "team"
+        Column whose levels get a random intercept.
+    reference : dict, optional
+        Reference level per categorical column, e.g. ``{"group": "control"}``
+        (treatment coding).  Default: first level in sorted order, as R.
+    reml : bool, default True
+        Restricted maximum likelihood (as ``lme4::lmer`` default) or ML.
+    confidence : float, default 0.95
+        Level of the Wald intervals.
+
+    Returns
+    -------
+    MixedEffect
+        Fixed-effect table, variance components, ICC, log-likelihood and
+        provenance.
+
+    Raises
+    ------
+    TypeError
+        ``df`` not a DataFrame, or non-string formula arguments.
+    ValueError
+        Missing columns, an ``outcome`` that contradicts ``fixed``, a
+        reference level that is not present, fewer than 2 groups.
+
+    Notes
+    -----
+    Model ``y_ij = x_ij' beta + u_j + e_ij`` with ``u_j ~ N(0, tau^2)``,
+    ``e_ij ~ N(0, sigma^2)``, fitted by statsmodels ``MixedLM`` (REML by
+    default).  This is ``lme4::lmer(post ~ pre + group + (1 | team), REML =
+    TRUE)``; estimates, standard errors and variance components agree to
+    about 1e-3 or better (both are iterative optimisers).  Fixed-effect tests
+    use the normal (Wald z) reference distribution, as statsmodels; lme4
+    reports no p-values (lmerTest would use Satterthwaite df).  Rows with a
+    missing value in any model variable are dropped (``n_dropped``).  A
+    singular fit (tau^2 = 0) is reported with a ``RuntimeWarning``.
+
+    References
+    ----------
+    Bates, D., Maechler, M., Bolker, B., & Walker, S. (2015). Fitting linear
+    mixed-effects models using lme4. *Journal of Statistical Software*,
+    67(1).
+    Raudenbush, S. W., & Bryk, A. S. (2002). *Hierarchical Linear Models*
+    (2nd ed.). Sage.
+
+    Examples
+    --------
+    >>> from ccstudy.stats import mixed_effect
+    >>> m = mixed_effect(agents, fixed="post ~ pre + group", groups="team",
+    ...                  reference={"group": "control"})          # doctest: +SKIP
+    >>> m.fixed.loc["group[T.trained]", "b"]                      # doctest: +SKIP
+
+    R: ``lme4::lmer(post ~ pre + relevel(factor(group), "control") + (1 | team), data = agents)``.
+    """
+    import statsmodels.formula.api as smf
+
+    func = "mixed_effect"
+    conf = _check_confidence(func, confidence)
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"{func}(): argument 'df' must be a pandas DataFrame, got {type(df).__name__}.")
+    if not isinstance(fixed, str):
+        raise TypeError(f"{func}(): argument 'fixed' must be a formula string such as 'post ~ pre + group', got {fixed!r}.")
+    if not isinstance(groups, str) or groups not in df.columns:
+        raise ValueError(
+            f"{func}(): argument 'groups' = {groups!r} is not a column of the data; available columns: "
+            f"{list(map(str, df.columns))}."
+        )
+    if "~" in fixed:
+        lhs, rhs = (s.strip() for s in fixed.split("~", 1))
+        if outcome is not None and outcome != lhs:
+            raise ValueError(
+                f"{func}(): argument 'outcome' = {outcome!r} differs from the left-hand side {lhs!r} of "
+                f"fixed = {fixed!r}; give the outcome once (either in the formula or as 'outcome')."
+            )
+    else:
+        if outcome is None:
+            raise ValueError(
+                f"{func}(): fixed = {fixed!r} has no left-hand side and 'outcome' was not given; write "
+                "e.g. fixed='post ~ pre + group' or pass outcome='post'."
+            )
+        lhs, rhs = outcome, fixed.strip()
+    formula = f"{lhs} ~ {rhs}"
+    used = [v for v in dict.fromkeys(_FORMULA_VAR.findall(formula)) if v in df.columns]
+    if lhs not in df.columns:
+        raise ValueError(f"{func}(): outcome {lhs!r} is not a column of the data.")
+    data = df[list(dict.fromkeys(used + [groups]))].copy()
+    ref = dict(reference or {})
+    for col, lvl in ref.items():
+        if col not in data.columns:
+            raise ValueError(
+                f"{func}(): 'reference' names column {col!r}, which is not a variable of the model "
+                f"({used})."
+            )
+        present = _levels(data[col])
+        if lvl not in present:
+            raise ValueError(
+                f"{func}(): reference level {lvl!r} is not a level of column {col!r} (levels: "
+                f"{present}). Pass one of these in reference={{{col!r}: ...}}."
+            )
+        data[col] = pd.Categorical(data[col], categories=[lvl] + [v for v in present if v != lvl])
+    n_total = len(data)
+    data = data.dropna()
+    n = len(data)
+    n_groups = int(data[groups].nunique())
+    if n_groups < 2:
+        raise ValueError(
+            f"{func}(): column {groups!r} has {n_groups} group(s) among complete rows; a random "
+            "intercept needs at least 2 (in practice many more) groups."
+        )
+    model = smf.mixedlm(formula, data, groups=data[groups])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = model.fit(reml=bool(reml))
+        if not fit.converged:
+            fit = model.fit(reml=bool(reml), method=["lbfgs", "bfgs", "cg", "powell"])
+    fe_names = list(model.exog_names)
+    b = fit.fe_params.to_numpy()
+    se = np.sqrt(np.diag(fit.cov_params().loc[fe_names, fe_names].to_numpy()))
+    z = b / se
+    zcrit = float(_sps.norm.ppf((1.0 + conf) / 2.0))
+    tab = pd.DataFrame(
+        {
+            "b": b,
+            "se": se,
+            "z": z,
+            "p": 2.0 * _sps.norm.sf(np.abs(z)),
+            "ci_low": b - zcrit * se,
+            "ci_high": b + zcrit * se,
+        },
+        index=pd.Index(fe_names, name="term"),
+    )
+    gv = float(fit.cov_re.iloc[0, 0])
+    rv = float(fit.scale)
+    if gv <= 1e-10 * max(rv, 1e-300):
+        warnings.warn(
+            f"{func}(): the team variance is estimated as {gv!r} (boundary, singular fit); the model "
+            "reduces to OLS.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return MixedEffect(
+        fixed=tab,
+        group_var=gv,
+        resid_var=rv,
+        icc=gv / (gv + rv),
+        loglik=float(fit.llf),
+        n=n,
+        n_dropped=n_total - n,
+        n_groups=n_groups,
+        converged=bool(fit.converged),
+        formula=formula,
+        groups=groups,
+        reml=bool(reml),
+        reference=ref,
+        confidence=conf,
+        method=f"statsmodels MixedLM ({'REML' if reml else 'ML'}): {formula} + (1 | {groups})",
+    )
