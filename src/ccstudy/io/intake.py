@@ -1,0 +1,240 @@
+"""Intake: raw exports in, validated and cleaned tables out.
+
+:func:`run_intake` reads every declared input (never modifying it), validates
+it (:mod:`ccstudy.io.validate`; any fatal problem raises
+:class:`InputValidationError` with every problem listed), applies the cleaning
+rules (:mod:`ccstudy.clean`) and returns the processed tables, the cleaning log,
+the detected encodings and a summary.  :func:`write_intake` writes them to
+``params.processed_dir`` with the deterministic writers of
+:mod:`ccstudy.io.files`, so a re-run gives byte-identical files.
+
+Processed tables (see docs/data-formats.md, "Processed tables"):
+
+* rows are sorted by their key columns; the item map keeps its file order;
+* dates are ``datetime64[ns]`` without time zone; months are ``"YYYY-MM"`` text;
+* rates are fractions in [0, 1] whatever the input's ``rate_scale``;
+* whole-number columns that may be blank are float64 (NaN = blank); others int64;
+* responses are wide: ``agent_id, wave, submitted``, one float column per item
+  in item-map order (answers as given: not reverse-keyed), then ``straightliner``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ccstudy.clean import DROPPED, CleaningLog, clean_responses, drop_low_contacts
+from ccstudy.io.files import sha256_file, write_csv, write_json, write_parquet
+from ccstudy.io.readers import ROW
+from ccstudy.io.schemas import INPUT_ORDER, schema_for
+from ccstudy.io.validate import (
+    Checked,
+    InputValidationError,
+    ValidationReport,
+    check_study,
+    validate_study,
+    write_report,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = ["IntakeResult", "run_intake", "write_intake", "InputValidationError", "ValidationReport",
+           "validate_study"]
+
+
+@dataclasses.dataclass
+class IntakeResult:
+    tables: dict[str, pd.DataFrame]
+    cleaning_log: pd.DataFrame
+    encodings: dict[str, str]
+    summary: dict[str, Any]
+    report: ValidationReport | None = None
+
+
+def run_intake(params: Any, *, write_validation_report: bool = True) -> IntakeResult:
+    """Read, validate and clean every declared input of *params*.
+
+    Raises
+    ------
+    InputValidationError
+        When any fatal problem is found (all of them are listed); the report is
+        also written to ``params.report_dir / "validation_report.md"``.
+    """
+    checked = check_study(params)
+    report = checked.report
+    if write_validation_report:
+        try:
+            write_report(report, params)
+        except OSError as exc:  # a read-only report folder must not hide the validation result
+            log.warning("could not write validation_report.md: %s", exc)
+    if not report.ok:
+        log.error("input validation failed: %d problem(s)", len(report.problems))
+        raise InputValidationError(report)
+    return _clean(checked, params)
+
+
+def _clean(checked: Checked, params: Any) -> IntakeResult:
+    log_ = CleaningLog()
+    loaded = checked.loaded
+    for ld in loaded.values():
+        if ld.blank_rows:
+            log_.add(ld.file, ld.blank_rows, "*", "(blank row)", DROPPED, "blank_row")
+        for pos, letter in ld.empty_columns:
+            log_.add(ld.file, [1], letter, "(no header, no values)", "ignored", "empty_column")
+
+    waves = (str(params.get("waves.pre")), str(params.get("waves.post")))
+    tables: dict[str, pd.DataFrame] = {}
+    items_t = loaded["items"].typed
+    assert items_t is not None and checked.items is not None
+    items = checked.items
+    tables["items"] = _items_table(items_t)
+
+    roster_t = loaded["roster"].typed
+    assert roster_t is not None
+    tables["roster"] = _finish(roster_t, "roster", params)
+
+    # responses
+    rld = loaded["responses"]
+    resp = checked.responses
+    assert resp is not None
+    spec = params.get("inputs.responses", {}) or {}
+    if spec.get("layout", "wide") == "long" and checked.long_duplicates is not None and rld.typed is not None:
+        d = checked.long_duplicates
+        if d.any():
+            log_.add(rld.file, rld.typed[ROW].to_numpy()[d], "*", "copy of an earlier row", DROPPED,
+                     "duplicate_row")
+    cleaned = clean_responses(resp, items, params, rld.file, log_, roster=roster_t,
+                              duplicates=checked.response_duplicates, cell_rows=checked.response_cell_rows)
+    cols = ["agent_id", "wave", "submitted", *items, "straightliner"]
+    out = cleaned[cols].copy()
+    out["submitted"] = out["submitted"].astype("datetime64[ns]")
+    for it in items:
+        out[it] = out[it].astype(float)
+    out["straightliner"] = out["straightliner"].astype(bool)
+    out["agent_id"] = out["agent_id"].astype(str)
+    out["wave"] = out["wave"].astype(str)
+    order = {w: i for i, w in enumerate(waves)}
+    out = out.assign(_w=out["wave"].map(order)).sort_values(["agent_id", "_w"], kind="stable")
+    tables["responses"] = out.drop(columns="_w").reset_index(drop=True)
+
+    kld = loaded["agent_kpis"]
+    assert kld.typed is not None
+    kp = drop_low_contacts(kld.typed, int(params.get("cleaning.min_contacts_per_month", 30) or 0), kld.file, log_)
+    tables["agent_kpis"] = _finish(kp, "agent_kpis", params)
+
+    for name in ("centre_kpis", "training", "staff_survey", "customer_survey"):
+        if name in loaded and loaded[name].typed is not None:
+            tables[name] = _finish(loaded[name].typed, name, params)
+
+    clog = log_.frame()
+    encodings = {n: (ld.grid.encoding if ld.grid is not None else "") for n, ld in loaded.items()}
+    summary = _summary(checked, params, tables, clog, log_, cleaned)
+    return IntakeResult(tables=tables, cleaning_log=clog, encodings=encodings, summary=summary,
+                        report=checked.report)
+
+
+# --------------------------------------------------------------------------- table finishing
+
+_NULLABLE_INT_AS_FLOAT = True
+
+
+def _items_table(t: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame({"item": t["item"].astype(str), "competency": t["competency"].astype(str)})
+    lab = t["competency_label"] if "competency_label" in t.columns else pd.Series("", index=t.index)
+    out["competency_label"] = lab.where(lab != "", t["competency"]).astype(str)
+    out["dimension"] = t["dimension"].astype(str)
+    dl = t["dimension_label"] if "dimension_label" in t.columns else pd.Series("", index=t.index)
+    out["dimension_label"] = dl.where(dl != "", t["dimension"]).astype(str)
+    out["reverse"] = t["reverse"].astype(bool)
+    out["text"] = (t["text"] if "text" in t.columns else pd.Series("", index=t.index)).astype(str)
+    for c in t.columns:
+        if c not in out.columns and c != ROW:
+            out[c] = t[c]
+    return out.reset_index(drop=True)
+
+
+def _finish(t: pd.DataFrame, name: str, params: Any) -> pd.DataFrame:
+    """Schema column order, stable dtypes, sorted by key; ``_row`` removed."""
+    spec = params.get(f"inputs.{name}", {}) or {}
+    schema = schema_for(name, spec)
+    cols = [c.name for c in schema.columns if c.name in t.columns]
+    extras = [c for c in t.columns if c not in cols and c != ROW]
+    out = t[cols + extras].copy()
+    for c in schema.columns:
+        if c.name not in out.columns:
+            continue
+        if c.kind == "int":
+            out[c.name] = out[c.name].astype(float if c.nullable else np.int64)
+        elif c.kind in ("number", "rate", "fraction"):
+            out[c.name] = out[c.name].astype(float)
+        elif c.kind == "date":
+            out[c.name] = out[c.name].astype("datetime64[ns]")
+        elif c.kind == "flag":
+            out[c.name] = out[c.name].astype(bool)
+        else:
+            out[c.name] = out[c.name].astype(str)
+    if name == "roster" and "exit_date" not in out.columns:
+        out.insert(cols.index("hire_date") + 1 if "hire_date" in cols else len(cols), "exit_date",
+                   pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]"))
+    if name == "staff_survey":
+        if "satisfaction" not in out.columns and "satisfied" in out.columns:
+            out["satisfaction"] = out["satisfied"].astype(float) / out["respondents"].astype(float)
+    sort = [c for c in schema.sort if c in out.columns]
+    if sort:
+        out = out.sort_values(sort, kind="stable")
+    return out.reset_index(drop=True)
+
+
+def _summary(checked: Checked, params: Any, tables: dict[str, pd.DataFrame], clog: pd.DataFrame,
+             log_: CleaningLog, cleaned: pd.DataFrame) -> dict[str, Any]:
+    dropped = clog[clog["column"] == "*"].groupby("file").size().to_dict() if len(clog) else {}
+    dropped_blank = clog[(clog["column"] == "*") & (clog["rule"] == "blank_row")].groupby("file").size().to_dict() \
+        if len(clog) else {}
+    inputs: dict[str, Any] = {}
+    for name in INPUT_ORDER:
+        ld = checked.loaded.get(name)
+        if ld is None:
+            continue
+        info = dict(checked.report.files.get(name, {}))
+        info["sha256"] = sha256_file(ld.path)
+        info["rows_read"] = int(ld.rows_read)
+        info["rows_blank"] = int(dropped_blank.get(ld.file, 0))
+        info["rows_dropped"] = int(dropped.get(ld.file, 0))
+        info["rows_kept"] = int(len(tables[name])) if name in tables else 0
+        inputs[name] = info
+    rp = params.get("inputs.responses", {}) or {}
+    resp = tables["responses"]
+    return {
+        "study": params.study,
+        "inputs": inputs,
+        "cleaning": {
+            "settings": {k: params.get(f"cleaning.{k}") for k in (
+                "out_of_range", "straightlining", "min_answered_share", "drop_left_before_post",
+                "min_contacts_per_month")},
+            "rules": log_.counts(),
+            "log_rows": int(len(clog)),
+        },
+        "responses": {
+            "layout": rp.get("layout", "wide"),
+            "items": len(checked.items or []),
+            "per_wave": {str(k): int(v) for k, v in resp["wave"].value_counts().sort_index().items()},
+            "straightliners_flagged": int(resp["straightliner"].sum()),
+        },
+    }
+
+
+def write_intake(result: IntakeResult, params: Any) -> dict[str, Path]:
+    """Write every table as parquet, ``cleaning_log.csv`` and ``intake_summary.json`` to processed_dir."""
+    out_dir = Path(params.processed_dir)
+    paths: dict[str, Path] = {}
+    for name in sorted(result.tables):
+        paths[name] = write_parquet(out_dir / f"{name}.parquet", result.tables[name])
+    paths["cleaning_log"] = write_csv(out_dir / "cleaning_log.csv", result.cleaning_log)
+    paths["intake_summary"] = write_json(out_dir / "intake_summary.json",
+                                         {**result.summary, "encodings": result.encodings})
+    return paths

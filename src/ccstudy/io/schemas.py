@@ -1,0 +1,254 @@
+"""The input schemas, in one place.
+
+Each input of a study (see ``docs/data-formats.md``) is described by a
+:class:`TableSchema`: its columns with a *kind* (how a cell is parsed), whether
+the column must be present, whether a blank cell is allowed, bounds, allowed
+values, the unique key, cross-column order checks and the sort order of the
+processed table.  :mod:`ccstudy.io.validate` interprets these declarations; the
+same declarations drive the documentation tests, so the docs, the checks and
+the processed tables cannot drift apart.
+
+Kinds
+-----
+``id``       text, never blank (agent ids, item ids, months are separate)
+``text``     free text
+``category`` text from a fixed set (``allowed``)
+``int``      whole number (``min`` / ``max``)
+``number``   any finite number (``min`` / ``max``; ``min_exclusive`` for > min)
+``rate``     a share: a fraction in [0, 1] or a percentage in [0, 100] as the
+             input's ``rate_scale`` declares; ``"85%"`` is always read as 0.85.
+             Stored as a fraction.
+``fraction`` a share always given as a fraction in [0, 1] (``"85%"`` accepted)
+``date``     a calendar date (``YYYY-MM-DD``; see validate.DATE_FORMATS)
+``month``    a calendar month, stored as ``"YYYY-MM"``
+``flag``     0/1 (also true/false, yes/no), stored as bool
+``score``    a questionnaire answer: a number or a label from ``scale.labels``
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+
+@dataclasses.dataclass(frozen=True)
+class Col:
+    name: str
+    kind: str
+    required: bool = True           # the column must be present in the file
+    nullable: bool = False          # a blank cell is allowed
+    min: float | None = None
+    max: float | None = None
+    min_exclusive: bool = False
+    allowed: tuple[str, ...] | None = None
+    suspect_fraction: bool = False  # rate: flag a 'percent' column whose values all look like fractions
+    doc: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class TableSchema:
+    name: str
+    columns: tuple[Col, ...]
+    key: tuple[str, ...] = ()                          # unique key (fatal when repeated)
+    sort: tuple[str, ...] = ()                         # sort order of the processed table
+    order_checks: tuple[tuple[str, str], ...] = ()     # (a, b): a <= b on every row where both are given
+    extra: str = "text"                                # what to do with other columns: text | numeric | forbid
+    required_input: bool = True
+    one_of: tuple[tuple[str, ...], ...] = ()           # at least one of these columns must be present
+    doc: str = ""
+
+    def col(self, name: str) -> Col | None:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        return None
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_names(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+
+ITEMS = TableSchema(
+    name="items",
+    columns=(
+        Col("item", "id", doc="item id as it appears in the responses (e.g. Q01)"),
+        Col("competency", "id", doc="competency id (snake_case)"),
+        Col("competency_label", "text", required=False, nullable=True, doc="readable competency name"),
+        Col("dimension", "id", doc="dimension id"),
+        Col("dimension_label", "text", required=False, nullable=True, doc="readable dimension name"),
+        Col("reverse", "flag", doc="1 = reverse-keyed item"),
+        Col("text", "text", required=False, nullable=True, doc="the item wording"),
+    ),
+    key=("item",),
+    sort=(),  # item-map order is kept: it fixes the order of the response columns
+    extra="text",
+)
+
+# Wide responses: agent_id, wave, submitted + one 'score' column per item (added at run time).
+RESPONSES_WIDE = TableSchema(
+    name="responses",
+    columns=(
+        Col("agent_id", "id", doc="must be in the roster"),
+        Col("wave", "category", doc="waves.pre or waves.post"),
+        Col("submitted", "date", doc="when the questionnaire was answered"),
+    ),
+    key=("agent_id", "wave"),
+    sort=("agent_id", "wave"),
+    extra="forbid",  # every other column must be an item of the item map
+)
+
+RESPONSES_LONG = TableSchema(
+    name="responses",
+    columns=(
+        Col("agent_id", "id"),
+        Col("wave", "category"),
+        Col("submitted", "date"),
+        Col("item", "id", doc="an item of the item map"),
+        Col("score", "score", nullable=True, doc="the answer; blank = not answered"),
+    ),
+    key=("agent_id", "wave", "item"),
+    sort=("agent_id", "wave"),
+    extra="forbid",
+)
+
+ROSTER = TableSchema(
+    name="roster",
+    columns=(
+        Col("agent_id", "id"),
+        Col("team", "id"),
+        Col("hire_date", "date"),
+        Col("exit_date", "date", required=False, nullable=True, doc="blank = still employed"),
+        Col("group", "category", required=False, allowed=("trained", "control")),
+        Col("gender", "text", required=False, nullable=True),
+        Col("age_band", "text", required=False, nullable=True),
+        Col("education", "text", required=False, nullable=True),
+        Col("grade", "text", required=False, nullable=True),
+        Col("style", "text", required=False, nullable=True),
+    ),
+    key=("agent_id",),
+    sort=("agent_id",),
+    order_checks=(("hire_date", "exit_date"),),
+    extra="text",
+)
+
+AGENT_KPIS = TableSchema(
+    name="agent_kpis",
+    columns=(
+        Col("agent_id", "id", doc="must be in the roster"),
+        Col("month", "month"),
+        Col("contacts", "int", min=0),
+        Col("fcr", "rate", required=False, nullable=True, suspect_fraction=True),
+        Col("csat", "rate", required=False, nullable=True, suspect_fraction=True),
+        Col("answer_rate", "rate", required=False, nullable=True, suspect_fraction=True),
+        Col("aht_sec", "number", required=False, nullable=True, min=0, min_exclusive=True),
+        Col("qa_score", "number", required=False, nullable=True, min=0, max=100),
+    ),
+    key=("agent_id", "month"),
+    sort=("agent_id", "month"),
+    extra="numeric",
+)
+
+CENTRE_KPIS = TableSchema(
+    name="centre_kpis",
+    columns=(
+        Col("month", "month"),
+        Col("offered", "int", required=False, min=0),
+        Col("answered", "int", required=False, min=0),
+        Col("answer_rate", "rate", required=False, nullable=True, suspect_fraction=True),
+        Col("fcr", "rate", required=False, nullable=True, suspect_fraction=True),
+        Col("csat", "rate", required=False, nullable=True, suspect_fraction=True),
+        Col("headcount", "number", required=False, nullable=True, min=0),
+        Col("leavers", "int", required=False, nullable=True, min=0),
+        Col("attrition", "rate", required=False, nullable=True),
+    ),
+    key=("month",),
+    sort=("month",),
+    order_checks=(("answered", "offered"),),
+    extra="numeric",
+    required_input=False,
+)
+
+TRAINING = TableSchema(
+    name="training",
+    columns=(
+        Col("agent_id", "id", doc="must be in the roster"),
+        Col("programme", "id"),
+        Col("start_date", "date"),
+        Col("end_date", "date"),
+        Col("attended_share", "fraction", required=False, nullable=True),
+        Col("satisfaction", "int", required=False, nullable=True, min=1, max=5),
+    ),
+    key=("agent_id", "programme", "start_date"),
+    sort=("agent_id", "programme", "start_date"),
+    order_checks=(("start_date", "end_date"),),
+    extra="text",
+    required_input=False,
+)
+
+STAFF_SURVEY = TableSchema(
+    name="staff_survey",
+    columns=(
+        Col("team", "id"),
+        Col("month", "month"),
+        Col("respondents", "int", min=0, min_exclusive=True),
+        Col("satisfied", "int", required=False, nullable=True, min=0),
+        Col("satisfaction", "rate", required=False, nullable=True),
+    ),
+    key=("team", "month"),
+    sort=("team", "month"),
+    order_checks=(("satisfied", "respondents"),),
+    one_of=(("satisfied", "satisfaction"),),
+    extra="numeric",
+    required_input=False,
+)
+
+CUSTOMER_SURVEY = TableSchema(
+    name="customer_survey",
+    columns=(
+        Col("respondent_id", "id"),
+        Col("category", "id"),
+    ),
+    key=(),
+    sort=("respondent_id", "category"),
+    extra="text",
+    required_input=False,
+)
+
+SCHEMAS: dict[str, TableSchema] = {
+    "items": ITEMS,
+    "responses": RESPONSES_WIDE,
+    "roster": ROSTER,
+    "agent_kpis": AGENT_KPIS,
+    "centre_kpis": CENTRE_KPIS,
+    "training": TRAINING,
+    "staff_survey": STAFF_SURVEY,
+    "customer_survey": CUSTOMER_SURVEY,
+}
+
+#: Processing order: items first (responses need the item map), roster before the tables that refer to it.
+INPUT_ORDER: tuple[str, ...] = (
+    "items", "roster", "responses", "agent_kpis", "centre_kpis", "training", "staff_survey", "customer_survey",
+)
+
+#: Default rate scale per input when ``inputs.<name>.rate_scale`` is not given.
+DEFAULT_RATE_SCALE: dict[str, str] = {
+    "agent_kpis": "fraction",
+    "centre_kpis": "percent",
+    "staff_survey": "percent",
+}
+
+#: Cells read as blank (missing) in every input.
+NA_TOKENS: frozenset[str] = frozenset({
+    "", "NA", "N/A", "n/a", "na", "#N/A", "NULL", "null", "None", "none", "NaN", "nan", "-", "—",
+})
+
+
+def schema_for(name: str, spec: dict[str, Any] | None = None) -> TableSchema:
+    """The schema of input *name* (the long responses layout when declared)."""
+    if name == "responses" and (spec or {}).get("layout", "wide") == "long":
+        return RESPONSES_LONG
+    return SCHEMAS[name]
