@@ -336,3 +336,10 @@ def test_table_errors() -> None:
         correlation_table(MT[["mpg"]], MT[["wt"]].iloc[:10])
     with pytest.raises(ValueError, match=r"pair score='mpg', kpi='c'"):
         correlation_table(MT[["mpg"]], pd.DataFrame({"c": np.ones(32)}))
+
+
+def test_spearman_perfect_rank_agreement_with_ties_gives_p_zero() -> None:
+    """R: cor.test(c(0,0,0,0,1), c(0,0,0,0,1), method = "spearman")$p.value = 3.971862e-24
+    (R's rho is 1 - 1 ulp); here rho is exactly 1 and p = 0 (t = Inf), not a division error."""
+    c = correlate([0, 0, 0, 0, 1], [0, 0, 0, 0, 1], method="spearman")
+    assert c.r == 1.0 and c.p <= 1e-20 and c.p_method == "t approximation"

@@ -288,7 +288,8 @@ def _spearman_p(r: float, n: int, exact: bool) -> tuple[float, str]:
         return min(2.0 * p, 1.0), label
     den = (n * (n**2 - 1)) / 6.0
     rr = 1.0 - q / den
-    stat = rr / math.sqrt((1.0 - rr**2) / (n - 2))
+    denom = (1.0 - rr**2) / (n - 2)
+    stat = rr / math.sqrt(denom) if denom > 0 else math.copysign(math.inf, rr)  # R: r/0 = +-Inf
     if q > (n**3 - n) / 6.0:
         p = float(_sps.t.cdf(stat, df=n - 2))
     else:
