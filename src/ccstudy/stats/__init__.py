@@ -6,6 +6,8 @@ package never reads files and never rounds; see ``docs/statistics.md``.
 
 from ccstudy.stats._results import Result
 from ccstudy.stats.reliability import reliability
+from ccstudy.stats.reliability import reliability_table
+from ccstudy.stats.factor import cfa
 from ccstudy.stats.association import correlate
 from ccstudy.stats.effects import paired_effect, controlled_effect
 from ccstudy.stats.trends import its
@@ -13,6 +15,8 @@ from ccstudy.stats.trends import its
 __all__ = [
     "Result",
     "reliability",
+    "reliability_table",
+    "cfa",
     "correlate",
     "paired_effect",
     "controlled_effect",
