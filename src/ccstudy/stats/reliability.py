@@ -218,7 +218,7 @@ def _prepare(
             f"reverse names column(s) not in items: {unknown!r}; "
             f"available columns are {names!r}"
         )
-    X = items.to_numpy(dtype=float, na_value=np.nan)
+    X = items.to_numpy(dtype=float, na_value=np.nan, copy=True)  # writable (pandas CoW may hand out read-only views)
     if X.shape[0] == 0:
         raise ValueError("items has no rows; pass at least 2 respondents")
     observed = ~np.isnan(X)
