@@ -14,6 +14,7 @@ Nothing is rounded here.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -66,12 +67,18 @@ def _hac_meat(X: np.ndarray, u: np.ndarray, lag: int) -> np.ndarray:
     return meat
 
 
+_MONTH_RE = re.compile(r"^\s*\d{4}-\d{1,2}(-\d{1,2})?\s*$")
+
+
 def _to_months(func: str, index: pd.Index) -> pd.PeriodIndex:
     if isinstance(index, pd.PeriodIndex):
         return index.asfreq("M") if index.freqstr != "M" else index
     if isinstance(index, pd.DatetimeIndex):
         return index.to_period("M")
     try:
+        bad = [v for v in index if not _MONTH_RE.match(str(v))]
+        if bad:
+            raise ValueError(f"values such as {bad[0]!r} are not 'YYYY-MM'")
         return pd.PeriodIndex([pd.Period(str(v), freq="M") for v in index], freq="M")
     except (ValueError, TypeError) as exc:
         raise TypeError(
@@ -82,6 +89,11 @@ def _to_months(func: str, index: pd.Index) -> pd.PeriodIndex:
 
 
 def _to_month(func: str, value: Any) -> pd.Period:
+    if isinstance(value, str) and not _MONTH_RE.match(value):
+        raise TypeError(
+            f"{func}(): argument 'intervention' must be a month written 'YYYY-MM' (e.g. '2017-03'), "
+            f"a pandas Period or a Timestamp; got {value!r}."
+        )
     try:
         if isinstance(value, pd.Period):
             return value.asfreq("M")
@@ -203,7 +215,8 @@ def its(
         HAC truncation lag L.  Default ``floor(4 (n/100)^(2/9))`` (Newey &
         West 1994 rule of thumb).  Ignored for ``se="ols"``.
     seasonal : bool, default False
-        Add month-of-year dummies (January = reference).
+        Add month-of-year dummies (January = reference, or the first calendar
+        month observed if January is absent), as R ``factor(month)``.
     confidence : float, default 0.95
         Level of the t intervals.
 
@@ -348,11 +361,10 @@ def its(
     names = ["intercept", "time", "post", "time_since"]
     if seasonal:
         moy = np.array([m.month for m in values.index])
-        for mth in range(2, 13):
-            d = (moy == mth).astype(float)
-            if d.any():
-                cols.append(d)
-                names.append(f"month_{mth:02d}")
+        present = sorted(set(moy.tolist()))
+        for mth in present[1:]:  # first calendar month present (January) is the reference
+            cols.append((moy == mth).astype(float))
+            names.append(f"month_{mth:02d}")
     X = np.column_stack(cols)
     p_cols = X.shape[1]
     if n <= p_cols:
