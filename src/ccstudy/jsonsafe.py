@@ -22,8 +22,11 @@ def to_jsonable(value: Any) -> Any:
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, pd.DataFrame):
         frame = value.copy()
-        index_name = frame.index.name or "index"
-        frame = frame.reset_index().rename(columns={"index": index_name})
+        if isinstance(frame.index, pd.RangeIndex) and frame.index.name is None:
+            frame = frame.reset_index(drop=True)
+        else:
+            index_name = frame.index.name or "index"
+            frame = frame.reset_index().rename(columns={"index": index_name})
         return [
             {str(k): to_jsonable(v) for k, v in row.items()} for row in frame.to_dict(orient="records")
         ]

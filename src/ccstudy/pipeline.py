@@ -159,6 +159,16 @@ def _execute(stage: str, params: StudyParams, out_nb: Path) -> None:
     os.replace(tmp, out_nb)
 
 
+def _remove_stale_temporaries(params: StudyParams) -> None:
+    """Delete temporary files left by a run that was killed mid-write."""
+    for folder in (params.processed_dir, params.report_dir):
+        if folder.is_dir():
+            for tmp in folder.rglob(".*.tmp*"):
+                if tmp.is_file():
+                    log.info("removing %s left by an interrupted run", tmp)
+                    tmp.unlink()
+
+
 def git_commit(root: Path) -> dict[str, Any]:
     def git(*args: str) -> str | None:
         try:
@@ -216,6 +226,7 @@ def run(params_path: str | Path, *, force: bool = False, only: list[str] | None 
     if not report.ok:
         files.write_text(params.report_dir / "validation_report.md", report.to_markdown())
         raise InputValidationError(report)
+    _remove_stale_temporaries(params)
     inputs = input_hashes(params)
     code = source_digest()
     records: list[StageRecord] = []

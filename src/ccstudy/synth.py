@@ -175,7 +175,10 @@ def _roster(rng: np.random.Generator) -> pd.DataFrame:
     # of them before the post wave (they answered only the pre wave).
     nonvip = roster.index[roster["team"] != VIP_TEAM]
     leavers = rng.choice(nonvip, size=int(round(0.14 * len(nonvip))), replace=False)
-    roster.loc[leavers, "exit_date"] = _date_between(rng, "2016-06-01", "2018-03-20", len(leavers))
+    exits = _date_between(rng, "2016-06-01", "2018-03-20", len(leavers))
+    # Nobody leaves before being hired: at least two months of service.
+    earliest = roster.loc[leavers, "hire_date"].to_numpy() + np.timedelta64(60, "D")
+    roster.loc[leavers, "exit_date"] = np.maximum(exits.to_numpy(), earliest)
     # A few new hires after the pre wave (no pre answers; excluded from pre/post).
     late = rng.choice(np.setdiff1d(nonvip, leavers), size=12, replace=False)
     roster.loc[late, "hire_date"] = _date_between(rng, "2017-03-01", "2017-05-15", len(late))

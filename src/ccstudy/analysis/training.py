@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ccstudy import stats
+from ccstudy.stats.effects import did
 from ccstudy.analysis.scoring import weighted_rate
 
 _EFFECT_FIELDS = ("n", "mean_diff", "sd_diff", "t", "df", "p", "ci_low", "ci_high", "cohens_dz",
@@ -123,10 +124,13 @@ def did_fcr(agent_kpis: pd.DataFrame, roster: pd.DataFrame, *, start: str, end: 
     panel["treated"] = (panel["group"] == "trained").astype(int)
     panel["post"] = (panel["month"] > end).astype(int)
     panel["fcr_pp"] = panel["fcr"] * 100
-    d = stats.did(panel, "fcr_pp", unit="agent_id", time="month", treated="treated", post="post",
+    d = did(panel, "fcr_pp", unit="agent_id", time="month", treated="treated", post="post",
                   cluster="agent_id", confidence=confidence)
     return d.to_dict()
 
 
 def sensitivity(n: int, *, alpha: float, power: float) -> dict[str, Any]:
-    return stats.sensitivity(n, alpha=alpha, power=power, design="paired").to_dict()
+    """The smallest paired effect (d_z) detectable with *power* for *n* pairs."""
+    from ccstudy.stats.power import sensitivity as power_sensitivity
+
+    return power_sensitivity(n, alpha=alpha, power=power, design="paired").to_dict()

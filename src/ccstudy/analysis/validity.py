@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ccstudy import stats
+from ccstudy.stats.association import correlation_table
 from ccstudy.analysis.scoring import labels
 
 
@@ -68,7 +69,7 @@ def score_kpi_correlations(
     joined = sc.join(perf, how="inner")
     names = labels(items)
     score_cols = list(dict.fromkeys(items["competency"].tolist() + items["dimension"].tolist() + ["total"]))
-    table = stats.correlation_table(joined[score_cols], joined[kpis], method=method, adjust=adjust,
+    table = correlation_table(joined[score_cols], joined[kpis], method=method, adjust=adjust,
                                     confidence=confidence)
     table.insert(1, "label", table["score"].map(lambda s: names.get(s, s)))
     cov_frame = None
