@@ -73,7 +73,7 @@ def run_intake(params: Any, *, write_validation_report: bool = True) -> IntakeRe
         except OSError as exc:  # a read-only report folder must not hide the validation result
             log.warning("could not write validation_report.md: %s", exc)
     if not report.ok:
-        log.error("input validation failed: %d problem(s)", len(report.problems))
+        log.info("input validation failed: %d problem(s)", len(report.problems))
         raise InputValidationError(report)
     return _clean(checked, params)
 
@@ -85,7 +85,7 @@ def _clean(checked: Checked, params: Any) -> IntakeResult:
         if ld.blank_rows:
             log_.add(ld.file, ld.blank_rows, "*", "(blank row)", DROPPED, "blank_row")
         for pos, letter in ld.empty_columns:
-            log_.add(ld.file, [1], letter, "(no header, no values)", "ignored", "empty_column")
+            log_.add(ld.file, [ld.header_row], letter, "(no header, no values)", "ignored", "empty_column")
 
     waves = (str(params.get("waves.pre")), str(params.get("waves.post")))
     tables: dict[str, pd.DataFrame] = {}

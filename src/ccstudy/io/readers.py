@@ -44,7 +44,8 @@ class ReadProblem(ValueError):
     """A file could not be read at all (the message says why and where)."""
 
     def __init__(self, message: str, rule: str, row: int | None = None, column: str | None = None,
-                 value: str | None = None):
+                 value: str | None = None, pos: int | None = None):
+        self.pos = pos  # byte offset, for encoding problems
         self.message = message
         self.rule = rule
         self.row = row
@@ -88,7 +89,7 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
             raise ReadProblem(
                 f"the file is not valid {declared} (byte 0x{data[exc.start]:02X} at row {row}); "
                 "save the export in that encoding or remove inputs.<name>.encoding to let it be detected",
-                "encoding", row=row, value=f"0x{data[exc.start]:02X}") from None
+                "encoding", row=row, value=f"0x{data[exc.start]:02X}", pos=exc.start) from None
         if text.startswith("\ufeff"):
             text = text[1:]
             enc = "utf-8-sig" if enc in ("utf-8", "utf8") else enc
@@ -102,7 +103,7 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
             raise ReadProblem(
                 f"the file starts with a UTF-8 byte-order mark but is not valid UTF-8 (byte 0x{data[pos]:02X} "
                 f"at row {row}); save the export again as UTF-8", "encoding", row=row,
-                value=f"0x{data[pos]:02X}") from None
+                value=f"0x{data[pos]:02X}", pos=pos) from None
     if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
         try:
             return data.decode("utf-16").lstrip("\ufeff"), "utf-16"
@@ -122,7 +123,7 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
     raise ReadProblem(
         f"cannot be decoded as UTF-8, GBK or GB18030 (byte 0x{data[pos]:02X} at row {row} is invalid); "
         "save the export as UTF-8, or name its encoding in inputs.<name>.encoding",
-        "encoding", row=row, value=f"0x{data[pos]:02X}")
+        "encoding", row=row, value=f"0x{data[pos]:02X}", pos=pos)
 
 
 # --------------------------------------------------------------------------- CSV
@@ -162,16 +163,30 @@ def _parse_csv(text: str, delim: str, ncols: int) -> tuple[pd.DataFrame, int]:
     return frame, max(wider, default=0)
 
 
+def _column_at(data: bytes, pos: int, delim: str) -> str | None:
+    """The header of the column holding byte *pos* (quotes ignored: a best effort for messages)."""
+    start = data.rfind(b"\n", 0, pos) + 1
+    idx = data[start:pos].count(delim.encode("ascii", "replace"))
+    first = data.split(b"\n", 1)[0].decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r")
+    cells = first.split(delim)
+    return cells[idx].strip().strip('"') if idx < len(cells) else None
+
+
 def read_csv_grid(path: Path, spec: dict[str, Any]) -> Grid:
     with open(path, "rb") as fh:  # read-only: raw files are never modified
         data = fh.read()
     if not data.strip():
         raise ReadProblem("the file is empty", "empty_file")
-    text, enc = decode_bytes(data, spec.get("encoding"))
+    delim = _delimiter(spec)
+    try:
+        text, enc = decode_bytes(data, spec.get("encoding"))
+    except ReadProblem as rp:
+        if rp.pos is not None:
+            rp.column = _column_at(data, rp.pos, delim)
+        raise
     if "\x00" in text:
         raise ReadProblem("the file contains NUL bytes: it is not a text (CSV) file; "
                           "if it is an Excel or Parquet file give it the matching extension", "not_text")
-    delim = _delimiter(spec)
     head = text[:200_000].splitlines()[:50]
     ncols = _field_count(head, delim)
     try:

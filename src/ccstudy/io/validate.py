@@ -111,7 +111,7 @@ class Problem:
 
 
 def _quote(v: str) -> str:
-    v = v if len(v) <= 40 else v[:37] + "..."
+    v = v if len(v) <= 60 else v[:57] + "..."
     return "'" + v.replace("'", "\\'") + "'" if v != "" else "(blank)"
 
 
@@ -481,6 +481,7 @@ class Loaded:
     rows_read: int = 0
     blank_rows: list[int] = dataclasses.field(default_factory=list)
     empty_columns: list[tuple[int, str]] = dataclasses.field(default_factory=list)  # (position, label)
+    header_row: int = 1                      # spreadsheet row of the header
     ok: bool = False                         # parsed without any problem in this file
 
 
@@ -552,11 +553,13 @@ def map_columns(loaded: Loaded, schema: TableSchema, spec: dict[str, Any], probl
                 r0, r1 = int(frame[ROW].iloc[hidx]), int(frame[ROW].iloc[j])
                 pr.add("header_row",
                        f"row {r0} does not hold the column names; they appear on row {r1} (rows above it look "
-                       f"like a title or merged header rows): delete row(s) {r0}–{r1 - 1} or set "
+                       f"like a title or merged header rows): delete "
+                       f"{f'row {r0}' if r1 - r0 == 1 else f'rows {r0}–{r1 - 1}'} or set "
                        f"inputs.{loaded.name}.header_row: {r1}",
                        rows=[r0], values=[v for v in (frame.iloc[hidx][c] for c in cols) if v][:3], count=1)
                 return
     hrow = int(frame[ROW].iloc[hidx])
+    loaded.header_row = hrow
     header_cells = {pos: frame.iloc[hidx][cols[pos]] for pos in range(len(cols))}
     loaded.headers = {}
 
@@ -730,17 +733,23 @@ def check_unique(loaded: Loaded, key: tuple[str, ...], problems: list[Problem], 
 
 
 def check_order(loaded: Loaded, a: str, b: str, problems: list[Problem]) -> None:
+    """``a <= b`` on every row where both are given (dates: b is blamed; numbers: a is blamed)."""
     t = loaded.typed
     if t is None or a not in t.columns or b not in t.columns:
         return
     va, vb = t[a], t[b]
     bad = (va.notna() & vb.notna() & (va > vb)).to_numpy()
-    if bad.any():
-        fa = va.dt.strftime("%Y-%m-%d") if pd.api.types.is_datetime64_any_dtype(va) else va.map("{:g}".format)
-        fb = vb.dt.strftime("%Y-%m-%d") if pd.api.types.is_datetime64_any_dtype(vb) else vb.map("{:g}".format)
-        vals = (a + " " + fa.astype(str) + " > " + b + " " + fb.astype(str)).to_numpy()
-        Problems(loaded.file, problems, loaded.headers).add_mask(
-            t, bad, a, "order", f"{a} must not be after {b}", values=vals)
+    if not bad.any():
+        return
+    pr = Problems(loaded.file, problems, loaded.headers)
+    if pd.api.types.is_datetime64_any_dtype(va):
+        fa, fb = va.dt.strftime("%Y-%m-%d").astype(str), vb.dt.strftime("%Y-%m-%d").astype(str)
+        vals = (fb + " (" + a + " " + fa + ")").to_numpy()
+        pr.add_mask(t, bad, b, "date_order", f"{b} is before {a}", values=vals)
+    else:
+        fa, fb = va.map("{:g}".format).astype(str), vb.map("{:g}".format).astype(str)
+        vals = (fa + " (" + b + " " + fb + ")").to_numpy()
+        pr.add_mask(t, bad, a, "exceeds", f"{a} must not exceed {b}", values=vals)
 
 
 def check_in_roster(loaded: Loaded, roster_ids: set[str] | None, roster_file: str, problems: list[Problem]) -> None:
@@ -839,7 +848,8 @@ def check_study(params: Any) -> Checked:
             ld.grid = read_grid(path, spec)
         except ReadProblem as rp:
             col = rp.column
-            problems.append(Problem(file=ld.file, rule=rp.rule, message=rp.message, column=col,
+            msg = rp.message.replace("inputs.<name>", f"inputs.{name}").replace(str(path), _rel(params, path))
+            problems.append(Problem(file=ld.file, rule=rp.rule, message=msg, column=col,
                                     rows=(rp.row,) if rp.row else (), values=(rp.value,) if rp.value else (),
                                     count=1 if rp.row else 0))
             _finish_info(report, ld)
