@@ -409,3 +409,12 @@ def test_mixed_effect_outcome_argument_and_errors() -> None:
         mixed_effect(MIX, fixed="post ~ pre + group", groups="team", reference={"group": "placebo"})
     with pytest.raises(ValueError, match="'groups' = 'squad'"):
         mixed_effect(MIX, fixed="post ~ pre + group", groups="squad")
+
+
+def test_ncp_interval_survives_nan_tails_of_scipy_nct() -> None:
+    """scipy's nct.cdf(6.5, 20, -6.5) is NaN; R: uniroot(function(ncp) pt(6.5, 20, ncp) - p, c(-10, 30))
+    gives 3.65913156407934 (p = .975) and 9.26022995795596 (p = .025)."""
+    from ccstudy.stats.effects import _ncp_interval
+
+    lo, hi = _ncp_interval(6.5, 20, 0.95)
+    assert close(lo, 3.65913156407934, 1e-8) and close(hi, 9.26022995795596, 1e-8)

@@ -70,8 +70,18 @@ def _ncp_interval(t: float, df: float, confidence: float) -> tuple[float, float]
     """
     alpha = 1.0 - confidence
 
+    def cdf(ncp: float) -> float:
+        v = float(_sps.nct.cdf(t, df, ncp))
+        if math.isnan(v):
+            # scipy's noncentral t CDF can return NaN far in the tails (e.g. t = 6.5, df = 20,
+            # ncp = -6.5): try the complement, else use the limit (1 if ncp far below t, else 0).
+            v = 1.0 - float(_sps.nct.sf(t, df, ncp))
+        if math.isnan(v):
+            v = 1.0 if ncp < t else 0.0
+        return v
+
     def solve(prob: float) -> float:
-        f = lambda ncp: float(_sps.nct.cdf(t, df, ncp)) - prob  # noqa: E731
+        f = lambda ncp: cdf(ncp) - prob  # noqa: E731
         width = max(10.0, 2.0 * abs(t))
         lo, hi = t - width, t + width
         for _ in range(60):
