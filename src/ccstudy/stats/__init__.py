@@ -11,6 +11,9 @@ from ccstudy.stats.factor import cfa
 from ccstudy.stats.association import correlate
 from ccstudy.stats.effects import paired_effect, controlled_effect
 from ccstudy.stats.trends import its
+from ccstudy.stats.association import correlation_table, adjust_pvalues
+from ccstudy.stats.effects import did, mixed_effect
+from ccstudy.stats.power import sensitivity
 
 __all__ = [
     "Result",
@@ -21,4 +24,9 @@ __all__ = [
     "paired_effect",
     "controlled_effect",
     "its",
+    "correlation_table",
+    "adjust_pvalues",
+    "did",
+    "mixed_effect",
+    "sensitivity",
 ]
