@@ -415,6 +415,10 @@ def parse_text(frame: pd.DataFrame, col: Col, pr: Problems, allowed: tuple[str, 
     blank = blank_mask(s)
     if not col.nullable:
         pr.add_mask(frame, blank, col.name, "required_value", "is blank; a value is required")
+    if col.kind in ("id", "category"):
+        broken = s.str.contains(r"[\r\n]", regex=True).fillna(False).to_numpy(dtype=bool)
+        pr.add_mask(frame, broken, col.name, "line_break",
+                    "contains a line break (is a quote left open on this row?)")
     allowed = allowed or col.allowed
     if allowed is not None:
         canon = {norm_label(a): a for a in allowed}
