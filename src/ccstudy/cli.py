@@ -44,7 +44,9 @@ def _handle(exc: BaseException, debug: bool) -> int:
         err.print("[bold red]The inputs break the study's rules; nothing was analysed.[/]", highlight=False)
         err.print(str(exc), highlight=False, markup=False)
         return EXIT_INPUT
-    if isinstance(exc, StageFailed):
+    from ccstudy.render import RenderError
+
+    if isinstance(exc, (StageFailed, RenderError)):
         err.print(f"[bold red]{exc}[/]", highlight=False)
         return EXIT_FAILED
     if isinstance(exc, (FileNotFoundError, ValueError)):

@@ -139,7 +139,7 @@ def team_gap_heatmap(profiles: pd.DataFrame, centre: pd.Series, labels: dict[str
 
 def team_profile_bars(profile: pd.Series, centre: pd.Series, labels: dict[str, str], team: str) -> plt.Figure:
     _style()
-    order = profile.sort_values().index
+    order = profile.sort_values(ascending=False, kind="stable").index  # weakest at the top
     fig, ax = plt.subplots(figsize=(7, 4))
     y = np.arange(len(order))
     ax.barh(y, profile[order], color=PALETTE["focus"], height=0.6, label=f"team {team}")
@@ -147,7 +147,7 @@ def team_profile_bars(profile: pd.Series, centre: pd.Series, labels: dict[str, s
     ax.set_yticks(y, [labels.get(c, c) for c in order])
     ax.set_xlim(1, 5)
     ax.set_xlabel("Mean score (1–5)")
-    ax.set_title(f"Team {team}: competency profile (weakest first)")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(f"Team {team}: competency profile (weakest at the top)")
+    ax.legend(fontsize=8, loc="lower left")
     fig.tight_layout()
     return fig

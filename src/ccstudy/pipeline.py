@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 PACKAGE_DIR = Path(ccstudy.__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent.parent
 NOTEBOOK_DIR = PROJECT_DIR / "notebooks"
+# The kernel's own start-up chatter (e.g. its transport warning) is not the study's output.
+KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
 
 MANIFEST_PACKAGES = (
     "ccstudy", "numpy", "scipy", "pandas", "pyarrow", "statsmodels", "pingouin", "semopy", "matplotlib",
@@ -151,6 +153,7 @@ def _execute(stage: str, params: StudyParams, out_nb: Path) -> None:
             str(NOTEBOOK_DIR / f"{stage}.ipynb"), str(tmp),
             parameters={"params_path": str(params.path)},
             kernel_name="python3", progress_bar=False, log_output=False, cwd=str(params.root),
+            extra_arguments=KERNEL_ARGS,
         )
     except PapermillExecutionError as exc:
         if tmp.exists():

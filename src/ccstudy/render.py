@@ -35,6 +35,7 @@ import yaml
 
 from ccstudy.io import files
 from ccstudy.params import StudyParams, load_params
+from ccstudy.pipeline import KERNEL_ARGS
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +183,7 @@ def _pandoc(markdown: str, to: str, meta: dict[str, Any], workdir: Path, extra: 
             args.append(f"--metadata={key}:{meta[key]}")
     args.extend(extra)
     try:
-        return pypandoc.convert_text(markdown, to, format="markdown", extra_args=args, cwd=str(workdir))
+        return pypandoc.convert_text(markdown, to, format="markdown", extra_args=args)
     except RuntimeError as exc:
         raise RenderError(f"pandoc failed writing {to}: {exc}") from None
 
@@ -219,7 +220,8 @@ def _execute(nb, params: StudyParams, workdir: Path, name: str):
     nbformat.write(nb, str(src))
     try:
         pm.execute_notebook(str(src), str(out), parameters={"params_path": str(params.path)},
-                            kernel_name="python3", progress_bar=False, cwd=str(params.root))
+                            kernel_name="python3", progress_bar=False, cwd=str(params.root),
+                            extra_arguments=KERNEL_ARGS)
     except PapermillExecutionError as exc:
         raise RenderError(f"report {name}: a cell raised {exc.ename}: {exc.evalue}") from None
     return nbformat.read(str(out), as_version=4)

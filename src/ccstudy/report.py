@@ -182,9 +182,11 @@ def headlines(res: StudyResults) -> dict[str, str]:
     weakest = co.get("focus_weakest") or []
     if weakest:
         items = ", ".join(f"{w['label'].lower()} **{num(w['mean'])}**" for w in weakest)
+        dim_labels = {w.get("dimension_label") for w in weakest}
+        dims = f" — all in {dim_labels.pop().lower()}" if len(dim_labels) == 1 and None not in dim_labels else ""
         out["weak_spots"] = (
             f"Team {co['focus_team']} (n = {co['focus_n']}) scores **{num(co['focus_mean_total'])}** on average "
-            f"(centre {num(co['centre_mean_total'])}); its weakest competencies are {items} — all in work ability. "
+            f"(centre {num(co['centre_mean_total'])}); its weakest competencies are {items}{dims}. "
             f"Across the centre, {co['n_agents_with_weak_spots']} agents have at least one personal weak spot "
             f"and {co['n_mentoring_pairs']} mentoring pairs are proposed."
         )

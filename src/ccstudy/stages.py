@@ -174,6 +174,7 @@ def coaching(b: Bundle) -> dict[str, Any]:
     labels = scoring.labels(items)
     prof = ws["profiles"]
     focus_prof = prof.loc[focus, comps].astype(float).sort_values(kind="stable") if focus in prof.index else None
+    dim_of = dict(zip(items["competency"], items["dimension"]))
     sc_pre = scores[scores["wave"] == pre].merge(roster[["agent_id", "team"]], on="agent_id")
     summary = {
         "wave": pre, "focus_team": focus, "weak_gap": p.get("coaching.weak_gap"),
@@ -182,7 +183,9 @@ def coaching(b: Bundle) -> dict[str, Any]:
         "focus_mean_total": float(sc_pre.loc[sc_pre["team"] == focus, "total"].mean()) if focus_prof is not None else None,
         "focus_n": int(prof.loc[focus, "n"]) if focus_prof is not None else None,
         "focus_weakest": [{"competency": c, "label": labels.get(c, c), "mean": float(v),
-                           "centre_mean": float(ws["centre"][c])} for c, v in focus_prof.head(3).items()]
+                           "centre_mean": float(ws["centre"][c]), "dimension": dim_of[c],
+                           "dimension_label": labels.get(dim_of[c], dim_of[c])}
+                          for c, v in focus_prof.head(3).items()]
         if focus_prof is not None else [],
         "centre_weakest": [{"competency": c, "label": labels.get(c, c), "mean": float(v)}
                            for c, v in ws["centre"].sort_values(kind="stable").head(3).items()],

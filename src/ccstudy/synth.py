@@ -236,14 +236,22 @@ def _calibrate_vip(rng, pre, vip_rows, comp_index):
     for ci, comp in enumerate(comps):
         cols = np.flatnonzero(comp_index == ci)
         cells = block[:, cols]
-        want = int(round(targets[comp] * cells.size))
-        while True:
-            diff = want - int(cells.sum())
-            if diff == 0:
+        # The team mean is the mean of the agents' competency means, as the pipeline computes
+        # it; it must round to the published figure at two decimals.  Three answers per agent
+        # give a granularity of 1/63; when no sum rounds right, one agent leaves an item blank
+        # (a realistic skip) and the granularity becomes finer.
+        for it in range(2000):
+            team_mean = float(np.mean(np.nanmean(cells, axis=1)))
+            diff = targets[comp] - team_mean
+            if abs(diff) < 0.0045:
                 break
+            if it and it % 300 == 0:
+                r, c = rng.integers(cells.shape[0]), rng.integers(cells.shape[1])
+                if np.isfinite(cells[r]).sum() == cells.shape[1]:
+                    cells[r, c] = np.nan
+                continue
             step = 1 if diff > 0 else -1
-            ok = np.argwhere(cells < 5) if step > 0 else np.argwhere(cells > 1)
-            # Prefer moving answers toward the middle of the distribution.
+            ok = np.argwhere((cells < 5) if step > 0 else (cells > 1))
             pick = ok[rng.integers(len(ok))]
             cells[pick[0], pick[1]] += step
         block[:, cols] = cells
