@@ -174,10 +174,19 @@ img { max-width: 100%; }
 """
 
 
+# Long tables may break across pages; table text is smaller and never hyphenated.
+_TYPST_HEADER = """
+#show figure.where(kind: table): set block(breakable: true)
+#show table: set text(size: 7.5pt, hyphenate: false)
+#show table.cell: set par(justify: false)
+"""
+
+
 def _pandoc(markdown: str, to: str, meta: dict[str, Any], workdir: Path, extra: Iterable[str] = ()) -> str:
     import pypandoc
 
-    args = ["--standalone", f"--resource-path={workdir}"]
+    # A wide --columns keeps pipe tables at their natural widths (no forced wrapping).
+    args = ["--standalone", f"--resource-path={workdir}", "--columns=10000"]
     for key in ("title", "subtitle", "date", "author", "lang"):
         if meta.get(key):
             args.append(f"--metadata={key}:{meta[key]}")
@@ -198,8 +207,11 @@ def markdown_to_html(markdown: str, meta: dict[str, Any], workdir: Path) -> str:
 def markdown_to_pdf(markdown: str, meta: dict[str, Any], workdir: Path, pdf_path: Path) -> None:
     import typst
 
+    header = workdir / "typst-header.typ"
+    header.write_text(_TYPST_HEADER, encoding="utf-8")
     typ = _pandoc(markdown, "typst", meta, workdir, ["--variable=papersize:a4", "--variable=fontsize:10pt",
-                                                     "--variable=margin.x:2cm", "--variable=margin.y:2cm"])
+                                                     "--variable=margin.x:2cm", "--variable=margin.y:2cm",
+                                                     f"--include-in-header={header}"])
     src = workdir / "report.typ"
     src.write_text(typ, encoding="utf-8")
     try:

@@ -7,6 +7,7 @@ statistic.  Every number shown comes from ``data/processed/<study>/results``.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,14 +47,24 @@ def ci(lo: float | None, hi: float | None, digits: int = 2, level: float = 0.95)
     return f"{int(round(level * 100))}% CI {num(lo, digits)} to {num(hi, digits)}"
 
 
+_P_COLUMN = re.compile(r"(^p$|^p_|_p$)")
+
+
 def md_table(frame: pd.DataFrame, digits: int = 2) -> str:
-    """A pipe table (Pandoc markdown) with floats rounded for display."""
+    """A pipe table (Pandoc markdown) for display.
+
+    Floats are rounded to *digits*; p-value columns (``p``, ``p_adj``,
+    ``*_p``) are shown as ``<.001`` / ``.034``; underscores in headers become
+    spaces so that long headers can wrap.
+    """
     cols = [str(c) for c in frame.columns]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    lines = ["| " + " | ".join(c.replace("_", " ") for c in cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     for _, row in frame.iterrows():
         cells = []
-        for v in row.tolist():
-            if isinstance(v, float):
+        for col, v in zip(cols, row.tolist()):
+            if isinstance(v, float) and _P_COLUMN.search(col):
+                cells.append(p_value(v).replace("p = ", "").replace("p ", ""))
+            elif isinstance(v, float):
                 cells.append(num(v, digits))
             else:
                 cells.append("" if v is None else str(v).replace("|", "\\|"))
