@@ -119,10 +119,15 @@ def drop_duplicates(resp: pd.DataFrame, dup: np.ndarray, key_cols: list[str], fi
     """Drop exact duplicate rows (``dup`` marks every copy after the first)."""
     if not dup.any():
         return resp
-    hashes = pd.util.hash_pandas_object(resp[key_cols], index=False).to_numpy()
-    first = pd.Series(resp[ROW].to_numpy()[~dup], index=hashes[~dup])
+    # the kept copy of a duplicate is the earlier row with the same values; found by hashing only the
+    # rows that share an (agent, wave) key with a duplicate
+    ids = [c for c in ("agent_id", "wave") if c in resp.columns]
+    cand = resp[resp.set_index(ids).index.isin(resp[dup].set_index(ids).index)] if ids else resp
+    cdup = np.asarray(dup)[resp.index.get_indexer(cand.index)] if ids else dup
+    hashes = pd.util.hash_pandas_object(cand[key_cols], index=False).to_numpy()
+    first = pd.Series(cand[ROW].to_numpy()[~cdup], index=hashes[~cdup])
     first = first[~first.index.duplicated(keep="first")]
-    of = pd.Series(hashes[dup]).map(first).to_numpy()
+    of = pd.Series(hashes[cdup]).map(first).to_numpy()
     old = [f"copy of row {int(r)}" if r == r else "copy of an earlier row" for r in of]
     log_.add(file, resp[ROW].to_numpy()[dup], "*", old, DROPPED, "duplicate_row")
     return resp[~dup]
@@ -133,13 +138,16 @@ def recode_out_of_range(resp: pd.DataFrame, items: list[str], lo: float, hi: flo
     """Answers outside [lo, hi] (rule ``out_of_range``) or not whole (``not_on_scale``)."""
     if not items or resp.empty:
         return resp
-    vals = resp[items].to_numpy(dtype=float, copy=True)
-    given = ~np.isnan(vals)
-    outside = given & ((vals < lo) | (vals > hi))
-    frac = given & ~outside & (np.floor(np.where(given, vals, 0)) != np.where(given, vals, 0))
+    vals = np.ascontiguousarray(resp[items].to_numpy(dtype=float))
+    with np.errstate(invalid="ignore"):
+        outside = (vals < lo) | (vals > hi)                  # NaN compares False
+        frac = np.isfinite(vals)
+        frac &= vals != np.rint(vals)
+    frac &= ~outside
     bad = outside | frac
     if not bad.any():
         return resp
+    vals = vals.copy()
     if policy == "drop_row":
         rows_bad = bad.any(axis=1)
         olds = []
@@ -151,7 +159,6 @@ def recode_out_of_range(resp: pd.DataFrame, items: list[str], lo: float, hi: flo
             m = rule_rows == rule
             log_.add(file, raw[m], "*", np.asarray(olds, dtype=object)[m], DROPPED, rule)
         return resp[~rows_bad]
-    out = resp.copy()
     for rule, mask in (("out_of_range", outside), ("not_on_scale", frac)):
         ri, ci = np.nonzero(mask)
         if not len(ri):
@@ -162,8 +169,8 @@ def recode_out_of_range(resp: pd.DataFrame, items: list[str], lo: float, hi: flo
             raw = resp[ROW].to_numpy()[ri]
         log_.add(file, raw, np.asarray(items, dtype=object)[ci], _fmt_array(vals[ri, ci]), "", rule)
     vals[bad] = np.nan
-    out[items] = vals
-    return out
+    block = pd.DataFrame(vals, columns=items, index=resp.index)
+    return pd.concat([resp.drop(columns=items), block], axis=1)[list(resp.columns)]
 
 
 def drop_partial(resp: pd.DataFrame, items: list[str], min_share: float, file: str,
@@ -186,9 +193,8 @@ def straightliners(resp: pd.DataFrame, items: list[str]) -> np.ndarray:
         return np.zeros(len(resp), dtype=bool)
     vals = resp[items].to_numpy(dtype=float)
     answered = (~np.isnan(vals)).sum(axis=1)
-    with np.errstate(invalid="ignore"):
-        hi = np.nanmax(np.where(np.isnan(vals), -np.inf, vals), axis=1)
-        lo = np.nanmin(np.where(np.isnan(vals), np.inf, vals), axis=1)
+    hi = np.fmax.reduce(vals, axis=1)   # fmax / fmin ignore NaN
+    lo = np.fmin.reduce(vals, axis=1)
     return (answered >= 2) & (hi == lo)
 
 
@@ -196,12 +202,11 @@ def handle_straightlining(resp: pd.DataFrame, items: list[str], policy: str, fil
                           log_: CleaningLog) -> pd.DataFrame:
     """Flag (``straightliner`` column) or drop straight-liners (rule ``straightlining``)."""
     sl = straightliners(resp, items)
-    out = resp.copy()
-    out["straightliner"] = sl
+    out = resp.assign(straightliner=sl)
     if sl.any():
         vals = resp[items].to_numpy(dtype=float)[sl]
         answered = (~np.isnan(vals)).sum(axis=1)
-        first = np.nanmax(np.where(np.isnan(vals), -np.inf, vals), axis=1)
+        first = np.fmax.reduce(vals, axis=1)
         old = [f"all {a} answers = {fmt_value(v)}" for a, v in zip(answered, first)]
         if policy == "drop":
             log_.add(file, resp[ROW].to_numpy()[sl], "*", old, DROPPED, "straightlining")
@@ -224,11 +229,14 @@ def drop_left_before_post(resp: pd.DataFrame, roster: pd.DataFrame, start: pd.Ti
     """Drop every response of agents whose exit_date is before *start* (rule ``left_before_post``)."""
     if start is None or "exit_date" not in roster.columns or resp.empty:
         return resp
-    exits = roster.drop_duplicates("agent_id").set_index("agent_id")["exit_date"]
-    ex = resp["agent_id"].map(exits)
-    bad = (ex.notna() & (ex < start)).to_numpy()
+    left = roster.loc[roster["exit_date"].notna() & (roster["exit_date"] < start), ["agent_id", "exit_date"]]
+    if left.empty:
+        return resp
+    exits = left.drop_duplicates("agent_id").set_index("agent_id")["exit_date"]
+    bad = resp["agent_id"].isin(exits.index).to_numpy()
     if bad.any():
-        old = [f"exit_date {d:%Y-%m-%d} before the post wave ({start:%Y-%m-%d})" for d in ex[bad]]
+        ex = resp["agent_id"][bad].map(exits)
+        old = [f"exit_date {d:%Y-%m-%d} before the post wave ({start:%Y-%m-%d})" for d in ex]
         log_.add(file, resp[ROW].to_numpy()[bad], "*", old, DROPPED, "left_before_post")
     return resp[~bad]
 
@@ -239,8 +247,7 @@ def clean_responses(resp: pd.DataFrame, items: list[str], params: Any, file: str
     """Apply every response rule in order; returns the kept rows (``_row`` kept, ``straightliner`` added)."""
     waves = (str(params.get("waves.pre")), str(params.get("waves.post")))
     lo, hi = float(params.get("scale.min")), float(params.get("scale.max"))
-    resp = resp.copy()
-    resp[POS] = np.arange(len(resp))
+    resp = resp.assign(**{POS: np.arange(len(resp))})
     if duplicates is not None:
         key = [c for c in ["agent_id", "wave", "submitted", *items] if c in resp.columns]
         resp = drop_duplicates(resp, np.asarray(duplicates, dtype=bool), key, file, log_)

@@ -163,6 +163,43 @@ def _parse_csv(text: str, delim: str, ncols: int) -> tuple[pd.DataFrame, int]:
     return frame, max(wider, default=0)
 
 
+def _parse_csv_arrow(text: str, delim: str, ncols: int) -> pd.DataFrame | None:
+    """Fast path (multi-threaded Arrow reader): only when every record has exactly *ncols* fields.
+
+    Returns None when any record is irregular (a blank line, a short or long row): the C reader then
+    handles the file, keeping every row with its spreadsheet row number.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    irregular: list[int] = []
+
+    def handler(row: Any) -> str:
+        irregular.append(1)
+        return "skip"
+
+    names = [str(i) for i in range(ncols)]
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 22),
+            parse_options=pacsv.ParseOptions(delimiter=delim, quote_char='"', double_quote=True,
+                                             newlines_in_values=True, ignore_empty_lines=False,
+                                             invalid_row_handler=handler),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, ValueError):
+        return None
+    if irregular:
+        return None
+    str_dtype = pd.Series([], dtype=str).dtype
+    cols = {i: pd.Series(pc.utf8_trim_whitespace(table.column(n)), dtype=str_dtype)
+            for i, n in enumerate(names)}
+    return pd.DataFrame(cols)
+
+
 def _column_at(data: bytes, pos: int, delim: str) -> str | None:
     """The header of the column holding byte *pos* (quotes ignored: a best effort for messages)."""
     start = data.rfind(b"\n", 0, pos) + 1
@@ -189,18 +226,20 @@ def read_csv_grid(path: Path, spec: dict[str, Any]) -> Grid:
                           "if it is an Excel or Parquet file give it the matching extension", "not_text")
     head = text[:200_000].splitlines()[:50]
     ncols = _field_count(head, delim)
-    try:
-        frame, wider = _parse_csv(text, delim, ncols)
-        if wider > ncols:  # some later row has more fields: read again wide enough to keep every row
-            frame, _ = _parse_csv(text, delim, wider)
-    except (pd.errors.ParserError, csv.Error, ValueError) as exc:
-        msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        m = re.search(r"line (\d+)", msg)
-        raise ReadProblem(f"cannot be parsed as CSV: {msg}", "csv_syntax",
-                          row=int(m.group(1)) if m else None) from None
-    frame = frame.fillna("")
-    for c in frame.columns:
-        frame[c] = frame[c].astype(str).str.strip()
+    frame = _parse_csv_arrow(text, delim, ncols) if len(text) > 1 << 20 else None
+    if frame is None:
+        try:
+            frame, wider = _parse_csv(text, delim, ncols)
+            if wider > ncols:  # some later row has more fields: read again wide enough to keep every row
+                frame, _ = _parse_csv(text, delim, wider)
+        except (pd.errors.ParserError, csv.Error, ValueError) as exc:
+            msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            m = re.search(r"line (\d+)", msg)
+            raise ReadProblem(f"cannot be parsed as CSV: {msg}", "csv_syntax",
+                              row=int(m.group(1)) if m else None) from None
+        frame = frame.fillna("")
+        for c in frame.columns:
+            frame[c] = frame[c].astype(str).str.strip()
     frame[ROW] = np.arange(1, len(frame) + 1, dtype=np.int64)
     return Grid(frame=frame, fmt="csv", encoding=enc, delimiter=delim)
 

@@ -29,6 +29,8 @@ from typing import Any, TextIO
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ccstudy.io.readers import ROW, Grid, ReadProblem, read_grid
 from ccstudy.io.schemas import (
@@ -111,6 +113,7 @@ class Problem:
 
 
 def _quote(v: str) -> str:
+    v = v.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
     v = v if len(v) <= 60 else v[:57] + "..."
     return "'" + v.replace("'", "\\'") + "'" if v != "" else "(blank)"
 
@@ -239,8 +242,40 @@ def norm_label(s: str) -> str:
     return re.sub(r"\s+", " ", s)
 
 
+_NA_ARROW = pa.array(sorted(NA_TOKENS), type=pa.string())
+
+
+def _arrow(s: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """The cells of a text column as an Arrow string array (zero-copy for Arrow-backed columns)."""
+    arr = pa.array(s, from_pandas=True)
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        arr = pa.array(s.astype(str), from_pandas=True)
+    return arr
+
+
+def _np_bool(a: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(pc.fill_null(a, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def blank_mask(s: pd.Series) -> np.ndarray:
-    return s.isin(NA_TOKENS).to_numpy()
+    """Cells that are blank or a missing-value token (NA, N/A, -, ...)."""
+    if len(s) == 0:
+        return np.zeros(0, dtype=bool)
+    return _np_bool(pc.is_in(_arrow(s), value_set=_NA_ARROW))
+
+
+def to_float(s: pd.Series, blank: np.ndarray | None = None) -> np.ndarray:
+    """Numeric value of every cell (NaN where blank or not a number); vectorised, Arrow fast path."""
+    if len(s) == 0:
+        return np.zeros(0, dtype=float)
+    blank = blank_mask(s) if blank is None else blank
+    arr = _arrow(s)
+    try:
+        masked = pc.if_else(pa.array(blank), pa.scalar(None, type=pa.string()), arr)
+        return np.array(pc.cast(masked, pa.float64()).to_numpy(zero_copy_only=False), dtype=float)  # writable
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        out = pd.to_numeric(s.where(~blank, None), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        return np.array(out, dtype=float)
 
 
 def excel_letter(pos: int) -> str:
@@ -298,10 +333,19 @@ def parse_date(frame: pd.DataFrame, col: Col, pr: Problems, input_name: str,
 def parse_month(frame: pd.DataFrame, col: Col, pr: Problems) -> pd.Series:
     s = frame[col.name]
     blank = blank_mask(s)
-    parts = s.str.extract(_MONTH_RE)
-    y = pd.to_numeric(parts[0], errors="coerce")
-    m = pd.to_numeric(parts[1], errors="coerce")
-    ok = (y.notna() & m.between(1, 12)).to_numpy()
+    ok = np.zeros(len(s), dtype=bool)
+    canonical = np.zeros(len(s), dtype=bool)
+    if len(s):
+        canonical = _np_bool(pc.match_substring_regex(_arrow(s), r"^\d{4}-(0[1-9]|1[0-2])$"))
+    ok |= canonical
+    rest = ~canonical & ~blank
+    y = pd.Series(np.nan, index=s.index)
+    m = pd.Series(np.nan, index=s.index)
+    if rest.any():
+        parts = s[rest].str.extract(_MONTH_RE)
+        y[rest] = pd.to_numeric(parts[0], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        m[rest] = pd.to_numeric(parts[1], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        ok |= (y.notna() & m.between(1, 12)).to_numpy()
     bad = ~blank & ~ok
     if bad.any():
         serial = bad & s.str.fullmatch(_SERIAL_RE).fillna(False).to_numpy(dtype=bool)
@@ -311,24 +355,25 @@ def parse_month(frame: pd.DataFrame, col: Col, pr: Problems) -> pd.Series:
         pr.add_mask(frame, bad & ~serial, col.name, "month_unparseable", "not a month written YYYY-MM")
     if not col.nullable:
         pr.add_mask(frame, blank, col.name, "required_value", "is blank; a month is required")
-    out = pd.Series(pd.NA, index=s.index, dtype=object)
-    if ok.any():
-        yy = y[ok].astype(int).astype(str).str.zfill(4)
-        mm = m[ok].astype(int).astype(str).str.zfill(2)
-        out[ok] = (yy + "-" + mm).to_numpy()
+    out = s.where(canonical, "").astype(object)
+    fix = ok & ~canonical
+    if fix.any():
+        yy = y[fix].astype(int).astype(str).str.zfill(4)
+        mm = m[fix].astype(int).astype(str).str.zfill(2)
+        out[fix] = (yy + "-" + mm).to_numpy()
+    out[~ok] = pd.NA
     return out.astype("str")
 
 
-def _numbers(s: pd.Series, allow_percent: bool) -> tuple[pd.Series, np.ndarray]:
+def _numbers(s: pd.Series, blank: np.ndarray, allow_percent: bool) -> tuple[np.ndarray, np.ndarray]:
     """Numeric values of *s* (NaN where blank or bad) and a mask of cells written with '%'."""
-    if allow_percent:
-        pct = s.str.endswith("%").to_numpy(dtype=bool)
+    pct = np.zeros(len(s), dtype=bool)
+    if allow_percent and len(s):
+        pct = _np_bool(pc.ends_with(_arrow(s), "%"))
         if pct.any():
             base = s.where(~pct, s.str[:-1].str.strip())
-            return pd.to_numeric(base, errors="coerce").astype(float), pct
-    else:
-        pct = np.zeros(len(s), dtype=bool)
-    return pd.to_numeric(s, errors="coerce").astype(float), pct
+            return to_float(base, blank), pct
+    return to_float(s, blank), pct
 
 
 def parse_number(frame: pd.DataFrame, col: Col, pr: Problems, input_name: str,
@@ -336,8 +381,7 @@ def parse_number(frame: pd.DataFrame, col: Col, pr: Problems, input_name: str,
     s = frame[col.name]
     blank = blank_mask(s)
     is_rate = col.kind in ("rate", "fraction")
-    num, pct = _numbers(s, allow_percent=is_rate)
-    vals = num.to_numpy()
+    vals, pct = _numbers(s, blank, allow_percent=is_rate)
     finite = np.isfinite(vals)
     bad_text = ~blank & ~finite
     what = {"int": "a whole number", "number": "a number", "rate": "a rate", "fraction": "a fraction"}[col.kind]
@@ -422,7 +466,8 @@ def parse_text(frame: pd.DataFrame, col: Col, pr: Problems, allowed: tuple[str, 
     allowed = allowed or col.allowed
     if allowed is not None:
         canon = {norm_label(a): a for a in allowed}
-        mapped = s.map(lambda v: canon.get(norm_label(v)))
+        lookup = {u: canon.get(norm_label(u)) for u in s.unique()}
+        mapped = s.map(lookup).astype(object)
         bad = ~blank & mapped.isna().to_numpy()
         pr.add_mask(frame, bad, col.name, "not_allowed", "must be one of " + ", ".join(f"'{a}'" for a in allowed))
         out = mapped.where(mapped.notna(), s).astype(str)
@@ -452,20 +497,22 @@ def parse_scores(frame: pd.DataFrame, column: str, pr: Problems, labels: dict[st
     """Scores as floats: numbers as answered, labels mapped; out-of-range numbers are kept (cleaning)."""
     s = frame[column]
     blank = blank_mask(s)
-    num = pd.to_numeric(s, errors="coerce").astype(float)
-    bad = ~blank & ~np.isfinite(num.to_numpy())
+    num = to_float(s, blank)
+    bad = ~blank & ~np.isfinite(num)
     if bad.any() and labels:
         idx = np.flatnonzero(bad)
-        mapped = s.iloc[idx].map(lambda v: labels.get(norm_label(v), np.nan)).astype(float).to_numpy()
+        sub = s.iloc[idx]
+        lookup = {u: labels.get(norm_label(u), np.nan) for u in sub.unique()}
+        mapped = sub.map(lookup).to_numpy(dtype=float)
         hit = ~np.isnan(mapped)
-        num.iloc[idx[hit]] = mapped[hit]
+        num[idx[hit]] = mapped[hit]
         bad[idx[hit]] = False
     if bad.any():
         where = "a label listed under scale.labels" if labels else "a label (none are set in scale.labels)"
         pr.add_mask(frame, bad, column, "score_not_number",
                     f"text where a score is expected: answers must be numbers from {lo} to {hi} or {where}")
     num[bad] = np.nan
-    return num
+    return pd.Series(num, index=s.index, dtype=float)
 
 
 # =========================================================================== header mapping
@@ -618,7 +665,7 @@ def map_columns(loaded: Loaded, schema: TableSchema, spec: dict[str, Any], probl
     out = data[list(keep) + [ROW]].rename(columns=keep)
     loaded.blank_rows = out[ROW].to_numpy()[~data_nonblank].tolist()
     loaded.rows_read = len(out)
-    loaded.frame = out[data_nonblank].reset_index(drop=True)
+    loaded.frame = (out if data_nonblank.all() else out[data_nonblank]).reset_index(drop=True)
 
 
 def _header_list(cells: dict[int, str]) -> str:
@@ -697,25 +744,41 @@ def parse_table(loaded: Loaded, schema: TableSchema, params: Any, problems: list
             s = frame[c]
             blank = blank_mask(s)
             if schema.extra == "numeric":
-                num = pd.to_numeric(s.where(~blank, None), errors="coerce")
-                if bool((num.notna().to_numpy() | blank).all()) and (~blank).any():
-                    typed[c] = num.astype(float)
+                num = to_float(s, blank)
+                if bool((np.isfinite(num) | blank).all()) and (~blank).any():
+                    typed[c] = pd.Series(num, index=s.index, dtype=float)
                     loaded.extras.append(c)
                     continue
             typed[c] = s.where(~blank, "").astype(str)
             loaded.extras.append(c)
 
-    out = pd.DataFrame(typed, index=frame.index)
+    scores = [c for c in loaded.extras if c in typed and name == "responses" and "item" not in schema.names]
+    if scores:  # one float block for the answers: fast row-wise cleaning later
+        block = pd.DataFrame(np.column_stack([typed.pop(c).to_numpy(dtype=float) for c in scores]),
+                             columns=scores, index=frame.index)
+        out = pd.concat([pd.DataFrame(typed, index=frame.index), block], axis=1)
+    else:
+        out = pd.DataFrame(typed, index=frame.index)
     out[ROW] = frame[ROW].to_numpy()
     loaded.typed = out
 
 
 # =========================================================================== cross checks
 
-def exact_duplicates(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """Rows that repeat an earlier row in every one of *columns* (the first copy is not marked)."""
+def exact_duplicates(frame: pd.DataFrame, columns: list[str], key: list[str] | None = None) -> np.ndarray:
+    """Rows that repeat an earlier row in every one of *columns* (the first copy is not marked).
+
+    With *key* (a subset of *columns*), only rows whose key repeats are compared in full.
+    """
+    out = np.zeros(len(frame), dtype=bool)
     if frame.empty:
-        return np.zeros(0, dtype=bool)
+        return out
+    if key:
+        cand = frame.duplicated(subset=key, keep=False).to_numpy()
+        if not cand.any():
+            return out
+        out[cand] = frame[cand].duplicated(subset=columns, keep="first").to_numpy()
+        return out
     return frame.duplicated(subset=columns, keep="first").to_numpy()
 
 
@@ -761,7 +824,9 @@ def check_in_roster(loaded: Loaded, roster_ids: set[str] | None, roster_file: st
     if t is None or roster_ids is None or "agent_id" not in t.columns:
         return
     ids = t["agent_id"]
-    bad = (~ids.isin(roster_ids) & (ids != "")).to_numpy()
+    known = _np_bool(pc.is_in(_arrow(ids), value_set=pa.array(sorted(roster_ids), type=pa.string()))) \
+        if len(ids) else np.zeros(0, dtype=bool)
+    bad = ~known & (ids != "").to_numpy()
     Problems(loaded.file, problems, loaded.headers).add_mask(
         t, bad, "agent_id", "agent_not_in_roster", f"agent not in the roster ({roster_file})",
         values=ids.to_numpy())
@@ -927,7 +992,8 @@ def _check_responses(ld: Loaded, schema: TableSchema, checked: Checked, items: l
         resp = wide
     else:
         cols = ["agent_id", "wave", "submitted"] + ld.extras
-        dups = exact_duplicates(t, [c for c in cols if c in t.columns])
+        dups = exact_duplicates(t, [c for c in cols if c in t.columns],
+                                key=[c for c in ("agent_id", "wave") if c in t.columns])
         check_unique(ld, ("agent_id", "wave"), problems, exclude=dups,
                      what="one agent has more than one response in the same wave, with different answers")
         checked.response_duplicates = dups
