@@ -67,7 +67,7 @@ ERRORS: dict[str, list[str]] = {
     "response_conflicting_duplicate": ["responses.csv, rows 3 and 26, column agent_id + wave", "'A02 / pre'",
                                        "[rule: duplicate_key]"],
     "post_before_pre": ["responses.csv, row 16, column submitted", "'post 2017-01-20 < pre 2017-02-06'",
-                        "[rule: order]"],
+                        "[rule: wave_order]"],
     "empty_file": ["training.csv", "the file is empty", "[rule: empty_file]"],
     "header_only": ["responses.csv", "no data rows", "[rule: no_data]"],
     "file_missing": ["customers.csv", "file not found", "[rule: file_missing]"],

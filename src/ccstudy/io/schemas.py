@@ -247,6 +247,74 @@ NA_TOKENS: frozenset[str] = frozenset({
 })
 
 
+#: Fatal rules (validation stops the run): rule id -> what it checks.
+FATAL_RULES: dict[str, str] = {
+    # reading a file
+    "file_missing": "the declared file does not exist",
+    "empty_file": "the file (or sheet) is empty",
+    "encoding": "the bytes cannot be decoded (as the declared encoding, or as UTF-8 / GBK / GB18030)",
+    "encoding_unknown": "inputs.<name>.encoding names no known encoding",
+    "not_text": "a .csv file holds binary data (NUL bytes)",
+    "csv_syntax": "the CSV cannot be parsed at all",
+    "delimiter": "only one column found: the delimiter is wrong",
+    "delimiter_param": "inputs.<name>.delimiter is not a single character",
+    "format_param": "inputs.<name>.format is not csv, xlsx or parquet",
+    "xlsx_unreadable": "the workbook cannot be opened",
+    "xlsx_sheet": "the sheet named in inputs.<name>.sheet is not in the workbook",
+    "parquet_unreadable": "the Parquet file cannot be read",
+    "input_missing": "a required input (items, responses, roster, agent_kpis) is not declared",
+    # the header
+    "header_row": "the column names are not on the first non-blank row (title or merged header rows above)",
+    "params_header_row": "inputs.<name>.header_row is not a row number",
+    "missing_column": "a required column is not in the header",
+    "mapped_column_missing": "inputs.<name>.columns names an export header that the file does not have",
+    "params_columns": "inputs.<name>.columns is not a mapping of canonical names to headers",
+    "duplicate_column": "two columns are read as the same canonical column",
+    "blank_header": "a column has values but no header",
+    "unknown_item": "a response column (or long-layout item) is not in the item map",
+    "item_missing": "an item of the item map has no response column",
+    "unknown_column": "a long-layout response file has a column outside the format",
+    "no_data": "a required input has a header but no data rows",
+    # cells
+    "required_value": "a required cell is blank",
+    "line_break": "an id contains a line break (usually a quote left open)",
+    "not_allowed": "a value outside the allowed set (wave, group)",
+    "date_unparseable": "a date that cannot be read (YYYY-MM-DD, or inputs.<name>.date_format)",
+    "excel_date_serial": "an Excel date serial number (e.g. 42430) where a date or month is expected",
+    "month_unparseable": "a month that cannot be read as YYYY-MM",
+    "not_a_number": "text in a numeric column",
+    "not_whole_number": "a fraction in a whole-number column",
+    "number_range": "a number outside its bounds (negative contacts, QA score above 100 ...)",
+    "rate_range": "a rate outside [0, 1] (fraction) or [0, 100] (percent) as declared",
+    "rate_scale": "rates declared 'percent' whose values all look like fractions",
+    "not_a_flag": "a reverse flag that is not 0/1",
+    "score_not_number": "an answer that is neither a number nor a label of scale.labels",
+    "params_labels": "scale.labels maps a label to something that is not a number",
+    # rows and files together
+    "duplicate_key": "a key repeated with different values (agent + wave, agent, agent + month, item ...)",
+    "date_order": "dates out of order (exit before hire, training end before start)",
+    "exceeds": "a count above its total (answered > offered, satisfied > respondents)",
+    "wave_order": "an agent's post-wave response dated before their pre-wave response",
+    "wave_missing": "no response at all for one of the waves",
+    "submitted_differs": "long layout: one response (agent + wave) with different submitted dates",
+    "agent_not_in_roster": "an agent id (responses, KPIs, training) missing from the roster",
+    "competency_dimension": "one competency listed under two dimensions in the item map",
+}
+
+#: Cleaning rules (fixed and logged in cleaning_log.csv): rule id -> what is done.
+CLEANING_RULES: dict[str, str] = {
+    "blank_row": "a row with every cell blank is dropped (any input)",
+    "empty_column": "a column with neither header nor values is ignored (any input)",
+    "duplicate_row": "an exact copy of an earlier row is dropped; the first copy is kept",
+    "out_of_range": "an answer outside [scale.min, scale.max] becomes missing (or drops the response)",
+    "not_on_scale": "an answer inside the range but not a whole number becomes missing (or drops the response)",
+    "partial_response": "a response answering fewer than cleaning.min_answered_share of the items is dropped",
+    "straightlining": "a response with the same answer to every answered item is flagged or dropped",
+    "left_before_post": "responses of agents whose exit_date is before the post wave are dropped",
+    "min_contacts": "agent-months with fewer than cleaning.min_contacts_per_month contacts are dropped",
+}
+
+
 def schema_for(name: str, spec: dict[str, Any] | None = None) -> TableSchema:
     """The schema of input *name* (the long responses layout when declared)."""
     if name == "responses" and (spec or {}).get("layout", "wide") == "long":

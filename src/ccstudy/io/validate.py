@@ -1016,7 +1016,7 @@ def _check_responses(ld: Loaded, schema: TableSchema, checked: Checked, items: l
             vals = ("post " + post["submitted"].dt.strftime("%Y-%m-%d") + " < pre "
                     + pre_date.dt.strftime("%Y-%m-%d")).to_numpy()
             Problems(ld.file, problems, ld.headers).add_mask(
-                post, bad, "submitted", "order", f"the '{waves[1]}' response is dated before the agent's "
+                post, bad, "submitted", "wave_order", f"the '{waves[1]}' response is dated before the agent's "
                 f"'{waves[0]}' response", values=vals)
 
 
