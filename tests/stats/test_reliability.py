@@ -559,3 +559,90 @@ def test_table_warning_names_the_scale():
     with pytest.warns(ReliabilityWarning, match=r"scale 'agree': item\(s\) \['A1'\]"):
         t = reliability_table(bfi, {"agree": [f"A{i}" for i in range(1, 6)]}, scale=(1, 6), total=None)
     assert "A1" in t.loc["agree", "warnings"][0]
+
+
+# ---------------------------------------------------------------------------
+# item correlations and data handling
+# ---------------------------------------------------------------------------
+
+
+def test_item_correlations_complete_data_equal_numpy():
+    from ccstudy.stats.reliability import item_correlations
+
+    hs = _data(CASES["hs_total"])
+    r = item_correlations(hs, scale=(0, 10))
+    np.testing.assert_allclose(r.to_numpy(), np.corrcoef(hs.to_numpy(), rowvar=False), atol=1e-12)
+    assert list(r.index) == list(hs.columns) == list(r.columns)
+
+
+def test_item_correlations_pairwise_are_psych_cov2cor_and_keyed():
+    from ccstudy.stats.reliability import item_correlations
+
+    case = CASES["bfi_agree_pairwise"]
+    df = _data(case)
+    r = item_correlations(df, reverse=["A1"], scale=(1, 6))
+    c = df.cov().to_numpy()  # pairwise covariances (R: cov(x, use = "pairwise"))
+    sd = np.sqrt(np.diag(c))
+    expected = c / np.outer(sd, sd)
+    expected[0, 1:] *= -1
+    expected[1:, 0] *= -1
+    np.testing.assert_allclose(r.to_numpy(), expected, atol=1e-12)
+    # psych's standardized alpha is computed from exactly this matrix
+    k, total = r.shape[0], r.to_numpy().sum()
+    assert k / (k - 1) * (1 - k / total) == pytest.approx(case["std_alpha"], abs=CLOSED)
+
+
+@pytest.mark.filterwarnings("ignore::ccstudy.stats.reliability.ReliabilityWarning")
+def test_float_frame_is_not_modified_and_may_be_read_only():
+    hs = _data(CASES["hs_visual"]).astype(float)
+    before = hs.copy()
+    arr = hs.to_numpy()
+    arr.setflags(write=False)
+    ro = pd.DataFrame(arr, columns=hs.columns, copy=False)
+    rel = reliability(ro, reverse=["x2"], scale=(0, 10))
+    pd.testing.assert_frame_equal(hs, before)
+    assert rel.items.loc["x2", "mean"] == pytest.approx(10 - hs["x2"].mean(), abs=1e-12)
+
+
+def test_large_offsets_do_not_lose_precision():
+    """Uncentred cross-products fall back to explicit centring when means dominate."""
+    hs = _data(CASES["hs_total"])
+    shifted = hs + 1e6
+    a = reliability(hs, scale=(0, 10))
+    b = reliability(shifted, scale=(1e6, 1e6 + 10))
+    assert b.alpha == pytest.approx(a.alpha, abs=1e-9)
+    np.testing.assert_allclose(b.items["item_rest_r"], a.items["item_rest_r"], atol=1e-9)
+
+
+@pytest.mark.parametrize("reverse", [[], ["x2", "x7"]])
+def test_alpha_only_table_equals_full_table(reverse):
+    hs = _data(CASES["hs_total"])
+    scales = {**HS_SCALES, "mixed": ["x1", "x5", "x9"]}
+    fast = reliability_table(hs, scales, statistics="alpha", scale=(0, 10), reverse=reverse)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ReliabilityWarning)
+        full = reliability_table(hs, scales, scale=(0, 10), reverse=reverse)
+    assert list(fast.columns) == ["k", "n", "n_rows", "n_dropped", "alpha", "alpha_ci_low", "alpha_ci_high", "method", "warnings"]
+    assert list(fast.index) == list(full.index)
+    for c in ("alpha", "alpha_ci_low", "alpha_ci_high"):
+        np.testing.assert_allclose(fast[c], full[c], atol=1e-12, rtol=0)
+    assert (fast["n"] == 301).all()
+    if not reverse:
+        assert fast.loc["total", "alpha"] == pytest.approx(CASES["hs_total"]["raw_alpha"], abs=CLOSED)
+
+
+def test_alpha_only_table_with_missing_values_falls_back():
+    bfi = pd.read_csv(REF_DIR / "data" / "rel_bfi.csv")
+    scales = {"agree": [f"A{i}" for i in range(1, 6)]}
+    t = reliability_table(bfi, scales, statistics="alpha", reverse=["A1"], scale=(1, 6), total=None)
+    assert t.loc["agree", "alpha"] == pytest.approx(CASES["bfi_agree_pairwise"]["raw_alpha"], abs=CLOSED)
+    assert t.loc["agree", "n"] == CASES["bfi_agree_pairwise"]["n_eff"]
+    assert "std_alpha" not in t.columns
+
+
+def test_alpha_only_table_errors():
+    hs = _data(CASES["hs_total"])
+    with pytest.raises(ValueError, match=r"\['x1'\] have zero variance"):
+        reliability_table(hs.assign(x1=2.0), HS_SCALES, statistics="alpha", scale=(0, 10))
+    with pytest.raises(ValueError, match="statistics must be"):
+        reliability_table(hs, HS_SCALES, statistics="omega", scale=(0, 10))

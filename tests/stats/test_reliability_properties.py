@@ -13,7 +13,6 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
 from ccstudy.stats.reliability import reliability, reliability_scales
 
@@ -29,17 +28,24 @@ SCALAR_FIELDS = ("alpha", "std_alpha", "average_r", "lambda6", "alpha_ci_low", "
 
 @st.composite
 def likert_frames(draw, min_k=2, max_k=7, missing=False):
-    """DataFrames of 1-5 answers, every column with some variance."""
-    n = draw(st.integers(min_value=6, max_value=60))
+    """DataFrames of 1-5 answers (every column varies), from a drawn seed.
+
+    Hypothesis draws the shape, the seed, the strength of the common factor
+    (0 = unrelated items) and the missing fraction; numpy generates the values,
+    which keeps each example cheap.
+    """
+    n = draw(st.integers(min_value=6, max_value=80))
     k = draw(st.integers(min_value=min_k, max_value=max_k))
-    values = draw(arrays(np.float64, (n, k), elements=st.integers(1, 5).map(float)))
+    seed = draw(st.integers(min_value=0, max_value=2**32 - 1))
+    strength = draw(st.sampled_from([0.0, 0.5, 1.0, 2.0, 4.0]))
+    rng = np.random.default_rng(seed)
+    latent = strength * rng.standard_normal((n, 1)) + rng.standard_normal((n, k))
+    values = np.clip(np.round(3 + latent), 1, 5)
     if missing:
-        mask = draw(arrays(np.bool_, (n, k), elements=st.booleans()))
-        # keep it mostly observed: only ~1 cell in 4 may go missing
-        thin = draw(arrays(np.bool_, (n, k), elements=st.booleans()))
-        values = np.where(mask & thin & (np.arange(n)[:, None] % 2 == 0), np.nan, values)
+        frac = draw(st.sampled_from([0.0, 0.05, 0.2]))
+        values[rng.random((n, k)) < frac] = np.nan
     frame = pd.DataFrame(values, columns=[f"q{j}" for j in range(k)])
-    # every item must vary, and every pair must share >= 2 rows with variance
+    # every item must vary, and every pair must share >= 3 rows
     assume(all(frame[c].nunique() > 1 for c in frame))
     pair_n = (frame.notna().astype(int).T @ frame.notna().astype(int)).to_numpy()
     assume(pair_n.min() >= 3)

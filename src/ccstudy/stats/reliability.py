@@ -19,8 +19,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
-from scipy import stats as sps
+from scipy import optimize, special
+from scipy.linalg import blas
 
 from ccstudy.stats._results import Result
 
@@ -28,6 +28,7 @@ __all__ = [
     "ReliabilityResult",
     "ReliabilityWarning",
     "feldt_ci",
+    "item_correlations",
     "reliability",
     "reliability_scales",
     "reliability_table",
@@ -182,10 +183,26 @@ def _normalise_reverse(reverse: object) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _as_float_array(items: pd.DataFrame) -> np.ndarray:
+    """Item values as a float array, without copying when they already are float64.
+
+    The array may be a read-only view of the DataFrame: nothing downstream
+    writes to it (reverse keying is applied to the moments, not the data).
+    """
+    if all(dt == np.float64 for dt in items.dtypes):
+        return items.to_numpy()
+    return items.to_numpy(dtype=float, na_value=np.nan)
+
+
 def _prepare(
     items: object, reverse: object, scale: tuple[float, float]
-) -> tuple[np.ndarray, list, tuple, np.ndarray]:
-    """Validate ``items`` and return (X reversed as float, names, reverse, reversed mask)."""
+) -> tuple[np.ndarray, list, tuple, np.ndarray, bool]:
+    """Validate ``items``.
+
+    Returns (X as float, *not* reverse keyed; names; reverse names; reversed
+    mask; (whether any value is missing, column sums)).  One scan of the data (column min,
+    max and sum) checks the range, empty columns and missingness.
+    """
     if not isinstance(items, pd.DataFrame):
         raise TypeError(
             f"items must be a pandas DataFrame (rows respondents, columns items), "
@@ -202,8 +219,8 @@ def _prepare(
         raise ValueError(f"items has duplicated column names {dup}; rename them")
     bad = [
         c
-        for c in names
-        if pd.api.types.is_bool_dtype(items[c]) or not pd.api.types.is_numeric_dtype(items[c])
+        for c, dt in zip(names, items.dtypes)
+        if pd.api.types.is_bool_dtype(dt) or not pd.api.types.is_numeric_dtype(dt)
     ]
     if bad:
         raise TypeError(
@@ -218,21 +235,21 @@ def _prepare(
             f"reverse names column(s) not in items: {unknown!r}; "
             f"available columns are {names!r}"
         )
-    X = items.to_numpy(dtype=float, na_value=np.nan, copy=True)  # writable (pandas CoW may hand out read-only views)
+    X = _as_float_array(items)
     if X.shape[0] == 0:
         raise ValueError("items has no rows; pass at least 2 respondents")
-    observed = ~np.isnan(X)
-    counts = observed.sum(axis=0)
-    empty = [names[j] for j in np.flatnonzero(counts == 0)]
+    low, high = scale
+    col_min = np.fmin.reduce(X, axis=0)  # NaN-ignoring; NaN only for an all-missing column
+    col_max = np.fmax.reduce(X, axis=0)
+    empty = [names[j] for j in np.flatnonzero(np.isnan(col_min))]
     if empty:
         raise ValueError(
             f"items column(s) {empty!r} are entirely missing; drop them before "
             "estimating reliability"
         )
-    low, high = scale
-    with np.errstate(invalid="ignore"):
-        outside = ((X < low) | (X > high)).sum(axis=0)
-    if outside.any():
+    if (col_min < low).any() or (col_max > high).any():
+        with np.errstate(invalid="ignore"):
+            outside = ((X < low) | (X > high)).sum(axis=0)
         detail = ", ".join(
             f"{names[j]!r}: {int(outside[j])} value(s)" for j in np.flatnonzero(outside)
         )
@@ -240,12 +257,10 @@ def _prepare(
             f"items has values outside scale={scale!r} ({detail}); recode them, set "
             "them to NaN, or pass the correct scale=(low, high)"
         )
-    if np.isinf(X).any():  # pragma: no cover - caught by the range check
-        raise ValueError("items contains infinite values")
+    col_sum = X.sum(axis=0)
+    has_nan = bool(np.isnan(col_sum).any())  # values are finite and in range here
     rev_mask = np.array([c in rev for c in names], dtype=bool)
-    if rev_mask.any():
-        X[:, rev_mask] = (low + high) - X[:, rev_mask]
-    return X, names, rev, rev_mask
+    return X, names, rev, rev_mask, (has_nan, col_sum)
 
 
 # ---------------------------------------------------------------------------
@@ -261,36 +276,84 @@ class _Moments:
     n_rows: int
     n_dropped: int
 
+    def keyed(self, rev_mask: np.ndarray, shift: float) -> _Moments:
+        """Moments of the reverse-keyed items ``shift - x`` (exact: a sign flip)."""
+        if not rev_mask.any():
+            return self
+        sign = np.where(rev_mask, -1.0, 1.0)
+        return _Moments(
+            self.cov * np.outer(sign, sign),
+            self.npair,
+            np.where(rev_mask, shift - self.mean, self.mean),
+            self.n_rows,
+            self.n_dropped,
+        )
 
-def _moments(X: np.ndarray, missing: str) -> _Moments:
+
+def _gram(X: np.ndarray) -> np.ndarray:
+    """``X'X`` with one BLAS ``dsyrk`` call on the array as stored (no copy)."""
+    if X.dtype == np.float64 and X.shape[0] > 0:
+        if X.flags.f_contiguous:
+            G = blas.dsyrk(1.0, X, trans=1)
+        elif X.flags.c_contiguous:
+            G = blas.dsyrk(1.0, X.T, trans=0)
+        else:
+            return X.T @ X
+        return np.triu(G) + np.triu(G, 1).T
+    return X.T @ X
+
+
+#: Above this mean^2 / variance ratio the uncentred cross-product loses more
+#: than ~1e-12 relative precision and the data are centred explicitly.
+_CANCELLATION_LIMIT = 1e4
+
+
+def _moments(
+    X: np.ndarray, missing: str, scan: tuple[bool, np.ndarray] | bool | None = None
+) -> _Moments:
     """Item means and the (pairwise) covariance matrix in one pass.
 
+    Complete data: one cross-product ``X'X`` (BLAS syrk, no copy of the data)
+    corrected by the means, ``(X'X - n m m') / (n - 1)``; if the means are
+    large relative to the spread (cancellation), the data are centred first.
     Pairwise entries reproduce R ``cov(x, use = "pairwise")``: for each pair
     the means are taken over the rows where both items are present and the
-    divisor is ``n_ij - 1``.  Data are centred by the column means first
-    (covariances are shift invariant) to avoid cancellation.
+    divisor is ``n_ij - 1`` (data centred by the column means first).
     """
-    n_rows = X.shape[0]
-    observed = ~np.isnan(X)
-    complete = bool(observed.all())
-    if not complete and missing == "listwise":
-        keep = observed.all(axis=1)
+    n_rows, k = X.shape
+    col_sum = None
+    if isinstance(scan, tuple):
+        has_nan, col_sum = scan
+    elif scan is None:
+        col_sum = X.sum(axis=0)
+        has_nan = bool(np.isnan(col_sum).any())
+    else:
+        has_nan = bool(scan)
+    n_dropped = 0
+    if has_nan and missing == "listwise":
+        keep = ~np.isnan(X).any(axis=1)
         X = X[keep]
         n_dropped = n_rows - int(keep.sum())
-        complete = True
-    else:
-        n_dropped = 0 if complete else int((~observed.any(axis=1)).sum())
-    n, k = X.shape
-    if complete:
-        mean = X.mean(axis=0)
-        Xc = X - mean
-        cov = (Xc.T @ Xc) / (n - 1) if n > 1 else np.full((k, k), np.nan)
+        has_nan = False
+    n = X.shape[0]
+    if not has_nan:
         npair = np.full((k, k), n, dtype=np.int64)
+        if n < 2:
+            return _Moments(np.full((k, k), np.nan), npair, X.mean(axis=0), n_rows, n_dropped)
+        mean = (col_sum if col_sum is not None and n == n_rows else X.sum(axis=0)) / n
+        cov = (_gram(X) - n * np.outer(mean, mean)) / (n - 1)
+        var = np.diag(cov)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = mean**2 / var
+        if not (np.all(var > 0) and np.all(ratio < _CANCELLATION_LIMIT)):
+            cov = _gram(X - mean) / (n - 1)
+        cov = (cov + cov.T) / 2.0
         return _Moments(cov, npair, mean, n_rows, n_dropped)
+    observed = ~np.isnan(X)
+    n_dropped = int((~observed.any(axis=1)).sum())
     mean = np.nanmean(X, axis=0)
-    Xc = X - mean
     Mf = observed.astype(float)
-    X0 = np.where(observed, Xc, 0.0)
+    X0 = np.where(observed, X - mean, 0.0)
     npair_f = Mf.T @ Mf
     S = X0.T @ X0
     A = X0.T @ Mf  # A[i, j] = sum of item i over rows where i and j are present
@@ -319,33 +382,76 @@ def _smc(R: np.ndarray) -> np.ndarray:
     return np.clip(smc, 0.0, 1.0)
 
 
-def _ml_one_factor(R: np.ndarray) -> np.ndarray:
+def _leading_eigenpair(A: np.ndarray, v0: np.ndarray) -> tuple[float, np.ndarray]:
+    """Largest eigenvalue/vector of a symmetric PSD matrix by warm-started power iteration.
+
+    Cheap for the small matrices here (no LAPACK call); falls back to
+    ``numpy.linalg.eigh`` if the iteration has not converged after 50 steps
+    (leading eigenvalues close together).
+    """
+    v = v0
+    for _ in range(50):
+        w = A @ v
+        norm = math.sqrt(float(w @ w))
+        if norm == 0.0:
+            break
+        w /= norm
+        if float(np.abs(w - v).max()) < 1e-13:
+            return float(w @ A @ w), w
+        v = w
+    vals, vecs = np.linalg.eigh(A)
+    return float(vals[-1]), vecs[:, -1]
+
+
+def _ml_one_factor(R: np.ndarray) -> np.ndarray | None:
     """Loadings of a one-factor maximum-likelihood factor analysis of ``R``.
 
     Mirrors ``psych::fa(R, nfactors = 1, fm = "ml")``: the uniquenesses are
     optimised with L-BFGS-B on [0.005, 1] (the psych bounds) from the psych
-    start ``(1 - 0.5 / k) / diag(R^-1)``; the loadings follow from the
-    leading eigenpair of ``Psi^-1/2 R Psi^-1/2`` (Joreskog 1967).
+    start ``(1 - 0.5 / k) / diag(R^-1)``, minimising (Joreskog 1967)
+
+        F(psi) = -sum_{i >= 2} (log e_i - e_i) - 1 + k,
+
+    ``e_i`` the eigenvalues of ``Psi^-1/2 R Psi^-1/2``; the loadings follow
+    from its leading eigenpair.  Since ``sum log e_i = log|R| - sum log psi``
+    and ``sum e_i = sum 1/psi``, only the leading eigenpair is needed.  With
+    k = 3 the model is just identified and the exact solution
+    ``lambda_1^2 = r12 r13 / r23`` is used when it is proper (it is the ML
+    optimum then).  Returns None when ``R`` is not positive definite (smallest
+    eigenvalue below 1e-8 of the largest).
     """
     k = R.shape[0]
-    try:
-        start = (1.0 - 0.5 / k) / np.diag(np.linalg.inv(R))
-    except np.linalg.LinAlgError:
-        start = np.full(k, 0.5)
-    start = np.clip(start, 0.005, 1.0)
+    vals, vecs = np.linalg.eigh(R)
+    if not vals[0] > 1e-8 * vals[-1]:  # not (numerically) positive definite
+        return None
+    logdet_r = float(np.sum(np.log(vals)))
+    if k == 3:
+        r12, r13, r23 = R[0, 1], R[0, 2], R[1, 2]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lam2 = np.array([r12 * r13 / r23, r12 * r23 / r13, r13 * r23 / r12])
+        if np.all(np.isfinite(lam2)) and np.all(lam2 > 0) and np.all(lam2 <= 1.0 - 0.005):
+            lam = np.sqrt(lam2)
+            # signs: lambda_i lambda_j = r_ij
+            lam[1] *= np.sign(r12)
+            lam[2] *= np.sign(r13)
+            return lam if lam.sum() >= 0 else -lam
+    diag_inv = (vecs**2 / vals).sum(axis=1)  # diag(R^-1) from the eigendecomposition
+    start = np.clip((1.0 - 0.5 / k) / diag_inv, 0.005, 1.0)
+    state = {"v": np.full(k, 1.0 / math.sqrt(k))}
 
-    def loadings(psi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        sc = 1.0 / np.sqrt(psi)
-        sstar = R * np.outer(sc, sc)
-        vals, vecs = np.linalg.eigh(sstar)
-        lead = vecs[:, -1] * math.sqrt(max(vals[-1] - 1.0, 0.0))
-        return np.sqrt(psi) * lead, vals
+    def loadings(psi: np.ndarray) -> tuple[np.ndarray, float]:
+        sq = np.sqrt(psi)
+        sstar = R / np.outer(sq, sq)
+        e1, v = _leading_eigenpair(sstar, state["v"])
+        state["v"] = v
+        return sq * v * math.sqrt(max(e1 - 1.0, 0.0)), e1
 
     def fun_grad(psi: np.ndarray) -> tuple[float, np.ndarray]:
-        lam, vals = loadings(psi)
-        e = np.maximum(vals[:-1], 1e-12)  # guard singular R (n <= k)
-        f = -(np.sum(np.log(e) - e) - 1.0 + k)
-        g = (np.outer(lam, lam).diagonal() + psi - np.diag(R)) / psi**2
+        lam, e1 = loadings(psi)
+        sum_log = logdet_r - float(np.sum(np.log(psi))) - math.log(e1)
+        sum_e = float(np.sum(1.0 / psi)) - e1
+        f = -(sum_log - sum_e - 1.0 + k)
+        g = (lam**2 + psi - 1.0) / psi**2
         return f, g
 
     res = optimize.minimize(
@@ -363,10 +469,16 @@ def _ml_one_factor(R: np.ndarray) -> np.ndarray:
 
 
 def _omega_total(R: np.ndarray) -> float:
-    """psych::omega(R, nfactors = 1, fm = "ml")$omega.tot: 1 - sum(u2) / sum(R)."""
+    """psych::omega(R, nfactors = 1, fm = "ml", flip = FALSE)$omega.tot: 1 - sum(u2) / sum(R).
+
+    NaN when k < 3 or ``R`` is not positive definite (e.g. n <= k, or an
+    indefinite pairwise matrix): the ML discrepancy needs ``log|R|``.
+    """
     if R.shape[0] < 3 or not np.isfinite(R).all():
         return float("nan")
     lam = _ml_one_factor(R)
+    if lam is None:
+        return float("nan")
     u2 = 1.0 - lam**2
     return float(1.0 - u2.sum() / R.sum())
 
@@ -407,8 +519,9 @@ def feldt_ci(alpha: float, n: int, k: int, confidence: float = 0.95) -> tuple[fl
     g = 1.0 - confidence
     df1 = n - 1.0
     df2 = (n - 1.0) * (k - 1.0)
-    low = 1.0 - (1.0 - alpha) * sps.f.ppf(1.0 - g / 2.0, df1, df2)
-    high = 1.0 - (1.0 - alpha) * sps.f.ppf(g / 2.0, df1, df2)
+    # special.fdtri(d1, d2, q) is the F quantile function (scipy.stats.f.ppf)
+    low = 1.0 - (1.0 - alpha) * special.fdtri(df1, df2, 1.0 - g / 2.0)
+    high = 1.0 - (1.0 - alpha) * special.fdtri(df1, df2, g / 2.0)
     return float(low), float(high)
 
 
@@ -462,10 +575,18 @@ def _effective_n(npair: np.ndarray) -> tuple[int, float]:
 
 
 def _boot_alpha(
-    X: np.ndarray, missing: str, n_boot: int, seed: int | None, confidence: float
+    X: np.ndarray,
+    rev_mask: np.ndarray,
+    missing: str,
+    n_boot: int,
+    seed: int | None,
+    confidence: float,
 ) -> tuple[float | None, float | None, int]:
+    """Percentile bootstrap of raw alpha: rows resampled, same missing policy."""
     if n_boot == 0:
         return None, None, 0
+    sign = np.where(rev_mask, -1.0, 1.0)
+    flip = np.outer(sign, sign)
     observed = ~np.isnan(X)
     if missing == "listwise":
         X = X[observed.all(axis=1)]
@@ -475,7 +596,7 @@ def _boot_alpha(
     n = X.shape[0]
     out = np.empty(n_boot)
     for b in range(n_boot):
-        C = _moments(X[rng.integers(0, n, n)], missing).cov
+        C = _moments(X[rng.integers(0, n, n)], missing).cov * flip
         with np.errstate(invalid="ignore", divide="ignore"):
             out[b] = _alpha_from_cov(C) if np.all(np.diag(C) > 0) else np.nan
     ok = np.isfinite(out)
@@ -494,7 +615,10 @@ def _check_moments(names: Sequence, m: _Moments, missing: str, where: str = "") 
             f"of {m.n_rows}; need at least 2 - use missing='pairwise' or fewer items"
         )
     var = np.diag(m.cov)
-    const = [names[j] for j in range(k) if not (np.isfinite(var[j]) and var[j] > 0)]
+    with np.errstate(invalid="ignore"):
+        # zero, or zero up to rounding of the mean (sd below 1e-10 of |mean|)
+        is_const = ~(var > 0) | (np.sqrt(var) <= 1e-10 * np.abs(m.mean))
+    const = [names[j] for j in range(k) if is_const[j]]
     if const:
         raise ValueError(
             f"{where}items column(s) {const!r} have zero variance (constant or a single "
@@ -514,6 +638,7 @@ def _assemble(
     names: list,
     m: _Moments,
     X: np.ndarray,
+    idx: np.ndarray | None,
     rev_mask: np.ndarray,
     *,
     rev: tuple[str, ...],
@@ -524,13 +649,20 @@ def _assemble(
     seed: int | None,
     label: str = "",
     stacklevel: int = 3,
+    index: pd.Index | None = None,
 ) -> ReliabilityResult:
     k = len(names)
+    m = m.keyed(rev_mask, scale[0] + scale[1])
     core = _core(m.cov)
     n_eff, n_h = _effective_n(m.npair)
     ci_low, ci_high = feldt_ci(core["alpha"], n_eff, k, confidence)
     omega = _omega_total(core["R"])  # type: ignore[arg-type]
-    boot_lo, boot_hi, n_failed = _boot_alpha(X, missing, n_boot, seed, confidence)
+    if n_boot:
+        boot_lo, boot_hi, n_failed = _boot_alpha(
+            X if idx is None else X[:, idx], rev_mask, missing, n_boot, seed, confidence
+        )
+    else:
+        boot_lo, boot_hi, n_failed = None, None, 0
 
     prefix = f"{label}: " if label else ""
     msgs: list[str] = []
@@ -545,6 +677,11 @@ def _assemble(
         msgs.append(
             f"{prefix}only k={k} items: alpha of a 2-item scale is a Spearman-Brown "
             "corrected correlation, alpha-if-deleted and omega are not defined (NaN)"
+        )
+    if k >= 3 and math.isnan(omega):
+        msgs.append(
+            f"{prefix}omega_total not estimated (NaN): the item correlation matrix is not "
+            "positive definite (n <= k, collinear items or an indefinite pairwise matrix)"
         )
     if n_eff < SMALL_N:
         msgs.append(
@@ -570,7 +707,8 @@ def _assemble(
             "std_alpha_if_deleted": core["std_alpha_if_deleted"],
             "reversed": rev_mask,
         },
-        index=pd.Index(names, name="item"),
+        index=pd.Index(names, name="item") if index is None else index,
+        copy=False,
     )
     reason = (
         "rows with any missing item (listwise deletion)"
@@ -748,13 +886,14 @@ def reliability(
     """
     scale_t = _check_scale(scale)
     _check_options(missing, confidence, n_boot, seed)
-    X, names, rev, rev_mask = _prepare(items, reverse, scale_t)
-    m = _moments(X, missing)
+    X, names, rev, rev_mask, scan = _prepare(items, reverse, scale_t)
+    m = _moments(X, missing, scan)
     _check_moments(names, m, missing)
     return _assemble(
         names,
         m,
         X,
+        None,
         rev_mask,
         rev=rev,
         scale=scale_t,
@@ -763,6 +902,49 @@ def reliability(
         n_boot=int(n_boot),
         seed=seed,
     )
+
+
+def _scale_spec(
+    items: object, scales: object, total: str | None, reverse: object
+) -> tuple[dict[str, list], list, tuple[str, ...]]:
+    """Validate a scales mapping; return (scale -> columns incl. total, all columns, reverse)."""
+    if not isinstance(scales, Mapping) or len(scales) == 0:
+        raise ValueError(
+            f"scales must be a non-empty dict of scale name -> item columns, got {scales!r}"
+        )
+    if not isinstance(items, pd.DataFrame):
+        raise TypeError(
+            f"items must be a pandas DataFrame, got {type(items).__name__}"
+        )
+    spec: dict[str, list] = {}
+    for name, cols in scales.items():
+        if isinstance(cols, str) or not isinstance(cols, Iterable):
+            raise TypeError(f"scales[{name!r}] must be a list of column names, got {cols!r}")
+        cols = list(cols)
+        missing_cols = [c for c in cols if c not in items.columns]
+        if missing_cols:
+            raise ValueError(
+                f"scales[{name!r}] names column(s) not in items: {missing_cols!r}"
+            )
+        if len(cols) < 2:
+            raise ValueError(
+                f"scales[{name!r}] has {len(cols)} item(s); a scale needs at least 2 items"
+            )
+        spec[name] = cols
+    union: list = []
+    for cols in spec.values():
+        for c in cols:
+            if c not in union:
+                union.append(c)
+    if total is not None and total not in spec:
+        spec[total] = list(union)
+    rev = _normalise_reverse(reverse)
+    unknown = [r for r in rev if r not in union]
+    if unknown:
+        raise ValueError(
+            f"reverse names column(s) not in any scale: {unknown!r}; scale items are {union!r}"
+        )
+    return spec, union, rev
 
 
 def reliability_scales(
@@ -812,59 +994,24 @@ def reliability_scales(
     ``missing="listwise"`` and incomplete data each scale drops the rows
     incomplete on *its own* items (so a result equals the single-scale call).
     """
-    if not isinstance(scales, Mapping) or len(scales) == 0:
-        raise ValueError(
-            f"scales must be a non-empty dict of scale name -> item columns, got {scales!r}"
-        )
-    if not isinstance(items, pd.DataFrame):
-        raise TypeError(
-            f"items must be a pandas DataFrame, got {type(items).__name__}"
-        )
-    spec: dict[str, list] = {}
-    for name, cols in scales.items():
-        if isinstance(cols, str) or not isinstance(cols, Iterable):
-            raise TypeError(f"scales[{name!r}] must be a list of column names, got {cols!r}")
-        cols = list(cols)
-        missing_cols = [c for c in cols if c not in items.columns]
-        if missing_cols:
-            raise ValueError(
-                f"scales[{name!r}] names column(s) not in items: {missing_cols!r}"
-            )
-        if len(cols) < 2:
-            raise ValueError(
-                f"scales[{name!r}] has {len(cols)} item(s); a scale needs at least 2 items"
-            )
-        spec[name] = cols
-    union: list = []
-    for cols in spec.values():
-        for c in cols:
-            if c not in union:
-                union.append(c)
-    if total is not None and total not in spec:
-        spec[total] = list(union)
-    rev = _normalise_reverse(reverse)
-    unknown = [r for r in rev if r not in union]
-    if unknown:
-        raise ValueError(
-            f"reverse names column(s) not in any scale: {unknown!r}; scale items are {union!r}"
-        )
+    spec, union, rev = _scale_spec(items, scales, total, reverse)
     scale_t = _check_scale(scale)
     _check_options(missing, confidence, n_boot, seed)
-    X, names, rev, rev_mask = _prepare(items[union], rev, scale_t)
+    frame = items if list(items.columns) == union else items[union]
+    X, names, rev, rev_mask, scan = _prepare(frame, rev, scale_t)
+    any_nan = scan[0]
     pos = {c: j for j, c in enumerate(names)}
-    any_nan = bool(np.isnan(X).any())
     needs_own_pass = missing == "listwise" and any_nan
+    all_index = pd.Index(names, name="item")
     if not needs_own_pass:
-        m_all = _moments(X, missing)
+        m_all = _moments(X, missing, scan)
     out: dict[str, ReliabilityResult] = {}
     for label, cols in spec.items():
         idx = np.array([pos[c] for c in cols])
-        Xs = X[:, idx]
         if needs_own_pass:
-            m = _moments(Xs, missing)
+            m = _moments(X[:, idx], missing, True)
         else:
-            has_nan = missing == "pairwise" and any_nan
-            n_dropped = int(np.isnan(Xs).all(axis=1).sum()) if has_nan else 0
+            n_dropped = int(np.isnan(X[:, idx]).all(axis=1).sum()) if any_nan else 0
             m = _Moments(
                 cov=m_all.cov[np.ix_(idx, idx)],
                 npair=m_all.npair[np.ix_(idx, idx)],
@@ -876,7 +1023,8 @@ def reliability_scales(
         out[label] = _assemble(
             cols,
             m,
-            Xs,
+            X,
+            idx,
             rev_mask[idx],
             rev=rev,
             scale=scale_t,
@@ -886,6 +1034,7 @@ def reliability_scales(
             seed=seed,
             label=f"scale {label!r}",
             stacklevel=4,
+            index=all_index[idx],
         )
     return out
 
@@ -907,36 +1056,139 @@ _TABLE_COLUMNS = (
 )
 
 
+def _alpha_only(
+    items: pd.DataFrame,
+    spec: dict[str, list],
+    union: list,
+    rev: tuple[str, ...],
+    scale_t: tuple[float, float],
+    missing: str,
+    confidence: float,
+) -> pd.DataFrame | None:
+    """Raw alpha per scale in O(n k) work; None when values are missing.
+
+    Uses ``1' C_S 1 = var(sum of the scale's items)``: item variances from
+    column sums of squares and one product ``X W`` giving every scale score
+    (``W`` holds +-1 for normal/reverse-keyed items), no covariance matrix.
+    """
+    frame = items if list(items.columns) == union else items[union]
+    X, names, rev, rev_mask, (has_nan, col_sum) = _prepare(frame, rev, scale_t)
+    if has_nan:
+        return None
+    n = X.shape[0]
+    if n < 2:
+        raise ValueError(f"items has {n} row(s); need at least 2 respondents")
+    pos = {c: j for j, c in enumerate(names)}
+    sign = np.where(rev_mask, -1.0, 1.0)
+    W = np.zeros((len(names), len(spec)))
+    for j, cols in enumerate(spec.values()):
+        idx = [pos[c] for c in cols]
+        W[idx, j] = sign[idx]
+
+    def variances(Y: np.ndarray, sums: np.ndarray) -> np.ndarray:
+        mean = sums / n
+        var = (np.einsum("ij,ij->j", Y, Y) - n * mean**2) / (n - 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = mean**2 / var
+        if not (np.all(var > 0) and np.all(ratio < _CANCELLATION_LIMIT)):
+            Yc = Y - mean
+            var = np.einsum("ij,ij->j", Yc, Yc) / (n - 1)
+            const = ~(var > 0) | (np.sqrt(var) <= 1e-10 * np.abs(mean))
+            var = np.where(const, 0.0, var)
+        return var
+
+    item_var = variances(X, col_sum)
+    const = [names[j] for j in np.flatnonzero(~(item_var > 0))]
+    if const:
+        raise ValueError(
+            f"items column(s) {const!r} have zero variance (constant); drop them - a "
+            "constant item carries no information about reliability"
+        )
+    scores = X @ W
+    score_var = variances(scores, col_sum @ W)
+    rows = []
+    for j, (label, cols) in enumerate(spec.items()):
+        k = len(cols)
+        alpha = (k / (k - 1.0)) * (1.0 - item_var[[pos[c] for c in cols]].sum() / score_var[j])
+        low, high = feldt_ci(alpha, n, k, confidence)
+        msgs = []
+        if k < 3:
+            msgs.append(f"scale {label!r}: only k={k} items")
+        if n < SMALL_N:
+            msgs.append(f"scale {label!r}: small effective n={n} (< {SMALL_N})")
+        for msg in msgs:
+            warnings.warn(msg, ReliabilityWarning, stacklevel=4)
+        rows.append(
+            {
+                "scale": label,
+                "k": k,
+                "n": n,
+                "n_rows": n,
+                "n_dropped": 0,
+                "alpha": float(alpha),
+                "alpha_ci_low": low,
+                "alpha_ci_high": high,
+                "method": missing,
+                "warnings": tuple(msgs),
+            }
+        )
+    return pd.DataFrame(rows).set_index("scale")
+
+
 def reliability_table(
     items: pd.DataFrame,
     scales: Mapping[str, Sequence[str]],
-    **kw: object,
+    *,
+    statistics: Literal["all", "alpha"] = "all",
+    total: str | None = "total",
+    reverse: Sequence[str] = (),
+    scale: tuple[float, float] = (1, 5),
+    missing: Missing = "pairwise",
+    confidence: float = 0.95,
+    n_boot: int = 0,
+    seed: int | None = None,
 ) -> pd.DataFrame:
-    """One row of reliability statistics per scale, from one covariance pass.
+    r"""One row of reliability statistics per scale, from one covariance pass.
 
     Parameters
     ----------
     items : pandas.DataFrame
         Every item used by any scale.
     scales : mapping of str to list of str
-        Scale name -> item columns.
-    **kw
-        ``total``, ``reverse``, ``scale``, ``missing``, ``confidence``,
-        ``n_boot``, ``seed`` as in :func:`reliability_scales`.
+        Scale name -> item columns (e.g. 11 competencies and 3 dimensions).
+    statistics : {"all", "alpha"}, default "all"
+        ``"all"``: every :func:`reliability` statistic (one covariance matrix
+        of all items, then each scale's sub-matrix).  ``"alpha"``: only raw
+        alpha and its Feldt interval, by a faster route for complete data
+        (see Notes); with missing values it falls back to ``"all"`` and keeps
+        the alpha columns.
+    total, reverse, scale, missing, confidence, n_boot, seed
+        As in :func:`reliability_scales`.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by scale (``scales`` order, then ``total``) with columns
-        ``k, n, n_rows, n_dropped, alpha, alpha_ci_low, alpha_ci_high,
+        Indexed by scale (``scales`` order, then ``total``).  ``"all"``:
+        columns ``k, n, n_rows, n_dropped, alpha, alpha_ci_low, alpha_ci_high,
         alpha_boot_ci_low, alpha_boot_ci_high, std_alpha, average_r, lambda6,
-        omega_total, min_item_rest_r, max_alpha_if_deleted, method, warnings``.
-        Every number equals the corresponding :func:`reliability` field.
+        omega_total, min_item_rest_r, max_alpha_if_deleted, method, warnings``,
+        every number equal to the corresponding :func:`reliability` field.
+        ``"alpha"``: ``k, n, n_rows, n_dropped, alpha, alpha_ci_low,
+        alpha_ci_high, method, warnings``.
 
     Raises
     ------
     TypeError, ValueError
         As :func:`reliability_scales`.
+
+    Notes
+    -----
+    ``statistics="alpha"`` on complete data never forms the covariance matrix:
+    with item variances :math:`s_i^2` and the variance :math:`s_T^2` of the
+    (keyed) scale score, :math:`\mathbf 1'C\mathbf 1 = s_T^2`, so
+    :math:`\alpha = \frac{k}{k-1}(1 - \sum s_i^2 / s_T^2)` -- the same
+    number, in O(n k) instead of O(n k^2) work.  It does not check for
+    miskeyed items (no item-rest correlations are computed).
 
     Examples
     --------
@@ -945,17 +1197,100 @@ def reliability_table(
 
     In R: ``sapply(scales, function(s) psych::alpha(df[s])$total$raw_alpha)``.
     """
-    results = reliability_scales(items, scales, **kw)  # type: ignore[arg-type]
-    rows = []
-    for label, res in results.items():
-        row = {c: getattr(res, c) for c in _TABLE_COLUMNS}
-        row["min_item_rest_r"] = float(res.items["item_rest_r"].min())
-        row["max_alpha_if_deleted"] = float(res.items["alpha_if_deleted"].max())
-        row["method"] = res.method
-        row["warnings"] = res.warnings
-        rows.append(pd.Series(row, name=label))
-    frame = pd.DataFrame(rows)
-    frame.index.name = "scale"
+    if statistics not in ("all", "alpha"):
+        raise ValueError(f"statistics must be 'all' or 'alpha', got {statistics!r}")
+    if statistics == "alpha":
+        spec, union, rev = _scale_spec(items, scales, total, reverse)
+        scale_t = _check_scale(scale)
+        _check_options(missing, confidence, n_boot, seed)
+        fast = _alpha_only(items, spec, union, rev, scale_t, missing, float(confidence))
+        if fast is not None:
+            return fast
+    results = reliability_scales(
+        items,
+        scales,
+        total=total,
+        reverse=reverse,
+        scale=scale,
+        missing=missing,
+        confidence=confidence,
+        n_boot=n_boot,
+        seed=seed,
+    )
+    columns: dict[str, list] = {c: [] for c in _TABLE_COLUMNS}
+    columns.update(min_item_rest_r=[], max_alpha_if_deleted=[], method=[], warnings=[])
+    for res in results.values():
+        for c in _TABLE_COLUMNS:
+            columns[c].append(getattr(res, c))
+        irr = res.items["item_rest_r"].to_numpy()
+        aid = res.items["alpha_if_deleted"].to_numpy()
+        columns["min_item_rest_r"].append(float(np.nanmin(irr)) if np.isfinite(irr).any() else np.nan)
+        columns["max_alpha_if_deleted"].append(float(np.nanmax(aid)) if np.isfinite(aid).any() else np.nan)
+        columns["method"].append(res.method)
+        columns["warnings"].append(res.warnings)
+    for c in ("alpha_boot_ci_low", "alpha_boot_ci_high"):
+        columns[c] = [np.nan if v is None else v for v in columns[c]]
+    frame = pd.DataFrame(columns, index=pd.Index(list(results), name="scale"))
     for c in ("k", "n", "n_rows", "n_dropped"):
         frame[c] = frame[c].astype(np.int64)
+    if statistics == "alpha":
+        frame = frame[list(_ALPHA_COLUMNS)]
     return frame
+
+
+_ALPHA_COLUMNS = ("k", "n", "n_rows", "n_dropped", "alpha", "alpha_ci_low", "alpha_ci_high", "method", "warnings")
+
+
+def item_correlations(
+    items: pd.DataFrame,
+    *,
+    reverse: Sequence[str] = (),
+    scale: tuple[float, float] = (1, 5),
+    missing: Missing = "pairwise",
+) -> pd.DataFrame:
+    """Inter-item correlation matrix used by :func:`reliability` (one covariance pass).
+
+    Parameters
+    ----------
+    items : pandas.DataFrame
+        Rows respondents, columns items; NaN = missing.
+    reverse, scale, missing
+        As in :func:`reliability` (reverse-keyed items enter with flipped sign).
+
+    Returns
+    -------
+    pandas.DataFrame
+        k x k correlations ``R = D^-1/2 C D^-1/2`` of the (pairwise or
+        listwise) covariance matrix ``C``, indexed by item on both axes.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`reliability`.
+
+    Notes
+    -----
+    With complete data this equals ``numpy.corrcoef`` and ``DataFrame.corr()``.
+    With ``missing="pairwise"`` it is psych's ``cov2cor(cov(x, use =
+    "pairwise"))`` (item SDs from every answer to the item), *not* R's
+    ``cor(x, use = "pairwise")`` / pandas ``corr()``, which take the SDs over
+    each pair's common rows; the former is what alpha and standardized alpha
+    are computed from.
+
+    Examples
+    --------
+    >>> from ccstudy.stats.reliability import item_correlations
+    >>> item_correlations(df, reverse=["q3"])  # doctest: +SKIP
+
+    In R: ``cov2cor(cov(x, use = "pairwise"))`` after reverse keying.
+    """
+    scale_t = _check_scale(scale)
+    _check_options(missing, 0.95, 0, None)
+    X, names, _rev, rev_mask, scan = _prepare(items, reverse, scale_t)
+    m = _moments(X, missing, scan)
+    _check_moments(names, m, missing)
+    m = m.keyed(rev_mask, scale_t[0] + scale_t[1])
+    sd = np.sqrt(np.diag(m.cov))
+    R = m.cov / np.outer(sd, sd)
+    np.fill_diagonal(R, 1.0)
+    return pd.DataFrame(R, index=pd.Index(names, name="item"), columns=pd.Index(names, name="item"))
