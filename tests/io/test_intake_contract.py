@@ -224,3 +224,14 @@ def test_default_study_runs_clean_and_logs_the_mess(tmp_path):
     items = res.tables["items"]["item"].tolist()
     v = resp[items].to_numpy()
     assert np.all(np.isnan(v) | ((v >= 1) & (v <= 5)))
+
+
+def test_long_layout_logs_the_long_rows(tmp_path):
+    p = params_for(DATA / "bad" / "long_layout", tmp_path)
+    log = run_intake(p).cleaning_log
+    resp = log[log["file"] == "responses.csv"]
+    rows = [tuple(r) for r in resp.itertuples(index=False)]
+    assert ("responses.csv", 15, "Q02", "9", "", "out_of_range") in rows          # the answer's own row
+    assert ("responses.csv", 38, "*", "copy of row 32", "dropped", "duplicate_row") in rows
+    assert sum(r[5] == "duplicate_row" for r in rows) == 6                          # one per long row
+    assert ("responses.csv", 116, "*", "3 of 6 items answered", "dropped", "partial_response") in rows

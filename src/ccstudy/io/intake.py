@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ccstudy.clean import DROPPED, CleaningLog, clean_responses, drop_low_contacts
+from ccstudy.clean import CleaningLog, clean_responses, drop_duplicates, drop_low_contacts
 from ccstudy.io.files import sha256_file, write_csv, write_json, write_parquet
 from ccstudy.io.readers import ROW
 from ccstudy.io.schemas import INPUT_ORDER, schema_for
@@ -83,7 +83,7 @@ def _clean(checked: Checked, params: Any) -> IntakeResult:
     loaded = checked.loaded
     for ld in loaded.values():
         if ld.blank_rows:
-            log_.add(ld.file, ld.blank_rows, "*", "(blank row)", DROPPED, "blank_row")
+            log_.add(ld.file, ld.blank_rows, "*", "(blank row)", "dropped", "blank_row")
         for pos, letter in ld.empty_columns:
             log_.add(ld.file, [ld.header_row], letter, "(no header, no values)", "ignored", "empty_column")
 
@@ -106,8 +106,7 @@ def _clean(checked: Checked, params: Any) -> IntakeResult:
     if spec.get("layout", "wide") == "long" and checked.long_duplicates is not None and rld.typed is not None:
         d = checked.long_duplicates
         if d.any():
-            log_.add(rld.file, rld.typed[ROW].to_numpy()[d], "*", "copy of an earlier row", DROPPED,
-                     "duplicate_row")
+            drop_duplicates(rld.typed, d, ["agent_id", "wave", "item", "submitted", "score"], rld.file, log_)
     cleaned = clean_responses(resp, items, params, rld.file, log_, roster=roster_t,
                               duplicates=checked.response_duplicates, cell_rows=checked.response_cell_rows)
     cols = ["agent_id", "wave", "submitted", *items, "straightliner"]
