@@ -878,7 +878,10 @@ def reliability(
     ...                    "q3": [5, 4, 3, 2, 1, 2]})
     >>> rel = stats.reliability(df, reverse=["q3"], scale=(1, 5))  # doctest: +SKIP
     >>> round(rel.alpha, 3)  # doctest: +SKIP
-    0.966
+    0.985
+
+    (with warnings: n = 6 is small, and omega is NaN because the keyed q3
+    duplicates q1, so the correlation matrix is singular.)
 
     The equivalent R call is
     ``psych::alpha(df, keys = "q3", use = "pairwise")`` (``$total$raw_alpha``,
