@@ -16,11 +16,12 @@ items, nested in 3 dimensions; fixed seed).  Times, with
 
 Run::
 
-    .venv/bin/python benchmarks/stats.py           # 7 repeats
-    .venv/bin/python benchmarks/stats.py --quick   # 3 repeats
+    .venv/bin/python benchmarks/stats.py           # 15 rounds
+    .venv/bin/python benchmarks/stats.py --quick   # 5 rounds
 
-Timings on a shared or busy machine are noisy; the best of the repeats is
-reported, and the ratios compare timings taken in the same run.
+Timings on a shared or busy machine are noisy: every round runs every
+operation once (interleaved, so all see the same load) and the best time of
+each is reported; the ratios compare timings taken in the same run.
 """
 
 from __future__ import annotations
@@ -67,23 +68,29 @@ def simulate(n: int = N_RESPONDENTS, seed: int = SEED) -> tuple[pd.DataFrame, di
     return pd.DataFrame(columns), competencies, dimensions
 
 
-def best_of(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
-    """Best wall time of ``repeats`` calls (after one warm-up call) and the last result."""
-    out = fn()
-    times = []
+def best_of(fns: dict[str, Callable[[], object]], repeats: int) -> tuple[dict[str, float], dict[str, object]]:
+    """Best wall time of each function over ``repeats`` interleaved rounds.
+
+    Every round calls every function once, so all of them see the same
+    machine load; one warm-up call each comes first.  Returns the best times
+    and each function's last result.
+    """
+    results = {name: fn() for name, fn in fns.items()}
+    best = {name: float("inf") for name in fns}
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            results[name] = fn()
+            best[name] = min(best[name], time.perf_counter() - t0)
+    return best, results
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="3 repeats instead of 7")
+    parser.add_argument("--quick", action="store_true", help="5 rounds instead of 15")
     parser.add_argument("--n", type=int, default=N_RESPONDENTS, help="respondents (default 100000)")
     args = parser.parse_args(argv)
-    repeats = 3 if args.quick else 7
+    repeats = 5 if args.quick else 15
 
     import pingouin as pg
 
@@ -96,33 +103,41 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"data: {df.shape[0]:,} respondents x {df.shape[1]} items "
         f"({N_COMPETENCIES} competencies x {ITEMS_PER_COMPETENCY} items, 3 dimensions), "
-        f"seed {SEED}, best of {repeats} repeats"
+        f"seed {SEED}, best of {repeats} interleaved rounds"
     )
-
-    # --- baselines -----------------------------------------------------------
-    t_cov_f, _ = best_of(lambda: np.cov(X, rowvar=False), repeats)
-    t_cov_c, _ = best_of(lambda: np.cov(Xc, rowvar=False), repeats)
-    t_cov = min(t_cov_f, t_cov_c)
 
     def pingouin_loop() -> dict[str, float]:
         out = {name: pg.cronbach_alpha(df[cols])[0] for name, cols in scales12.items()}
         out["total"] = pg.cronbach_alpha(df[all_items])[0]
         return out
 
-    t_pg, pg_alpha = best_of(pingouin_loop, repeats)
-
-    # --- ccstudy ---------------------------------------------------------------
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        t_alpha, alpha12 = best_of(lambda: reliability_table(df, scales12, statistics="alpha"), repeats)
-        t_tab12, tab12 = best_of(lambda: reliability_table(df, scales12), repeats)
-        t_tab15, tab15 = best_of(lambda: reliability_table(df, scales15), repeats)
+        t, res = best_of(
+            {
+                "cov_f": lambda: np.cov(X, rowvar=False),
+                "cov_c": lambda: np.cov(Xc, rowvar=False),
+                "pingouin": pingouin_loop,
+                "alpha": lambda: reliability_table(df, scales12, statistics="alpha"),
+                "table12": lambda: reliability_table(df, scales12),
+                "table15": lambda: reliability_table(df, scales15),
+                "corr": lambda: item_correlations(df),
+                "np_corr": lambda: np.corrcoef(Xc, rowvar=False),
+                "pd_corr": lambda: df.corr(),
+            },
+            repeats,
+        )
+    t_cov_f, t_cov_c = t["cov_f"], t["cov_c"]
+    t_cov = min(t_cov_f, t_cov_c)
+    t_pg, pg_alpha = t["pingouin"], res["pingouin"]
+    t_alpha, alpha12 = t["alpha"], res["alpha"]
+    t_tab12, tab12 = t["table12"], res["table12"]
+    t_tab15, tab15 = t["table15"], res["table15"]
+    t_corr, corr = t["corr"], res["corr"]
+    t_np_corr, np_corr = t["np_corr"], res["np_corr"]
+    t_pd_corr = t["pd_corr"]
     max_diff = max(abs(alpha12.loc[name, "alpha"] - a) for name, a in pg_alpha.items())
     max_diff_full = max(abs(tab12.loc[name, "alpha"] - a) for name, a in pg_alpha.items())
-
-    t_corr, corr = best_of(lambda: item_correlations(df), repeats)
-    t_np_corr, np_corr = best_of(lambda: np.corrcoef(Xc, rowvar=False), repeats)
-    t_pd_corr, _ = best_of(lambda: df.corr(), repeats)
     corr_diff = float(np.max(np.abs(corr.to_numpy() - np_corr)))
 
     # --- report ----------------------------------------------------------------

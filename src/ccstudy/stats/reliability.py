@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from scipy import optimize, special
+from scipy import linalg as sla
 from scipy.linalg import blas
 
 from ccstudy.stats._results import Result
@@ -291,7 +292,13 @@ class _Moments:
 
 
 def _gram(X: np.ndarray) -> np.ndarray:
-    """``X'X`` with one BLAS ``dsyrk`` call on the array as stored (no copy)."""
+    """``X'X`` with one BLAS ``dsyrk`` call on the array as stored (no copy).
+
+    All dense linear algebra of this module goes through SciPy's BLAS/LAPACK
+    (``scipy.linalg``), which also serves ``scipy.optimize``: alternating
+    between NumPy's and SciPy's separately threaded BLAS libraries makes
+    small calls wait for the other library's spinning threads.
+    """
     if X.dtype == np.float64 and X.shape[0] > 0:
         if X.flags.f_contiguous:
             G = blas.dsyrk(1.0, X, trans=1)
@@ -301,6 +308,16 @@ def _gram(X: np.ndarray) -> np.ndarray:
             return X.T @ X
         return np.triu(G) + np.triu(G, 1).T
     return X.T @ X
+
+
+def _times(X: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """``X W`` for a tall ``X`` with SciPy's BLAS ``dgemm``, without copying ``X``."""
+    if X.dtype == np.float64 and X.shape[0] > 0:
+        if X.flags.f_contiguous:
+            return blas.dgemm(1.0, X, W)
+        if X.flags.c_contiguous:
+            return blas.dgemm(1.0, X.T, W, trans_a=1)
+    return X @ W
 
 
 #: Above this mean^2 / variance ratio the uncentred cross-product loses more
@@ -376,7 +393,7 @@ def _alpha_from_cov(C: np.ndarray) -> float:
 
 def _smc(R: np.ndarray) -> np.ndarray:
     """Squared multiple correlations as psych::smc (pseudo-inverse, clipped to [0, 1])."""
-    inv = np.linalg.pinv(R, rcond=math.sqrt(np.finfo(float).eps), hermitian=True)
+    inv = sla.pinvh(R, rtol=math.sqrt(np.finfo(float).eps))
     with np.errstate(divide="ignore"):
         smc = 1.0 - 1.0 / np.diag(inv)
     return np.clip(smc, 0.0, 1.0)
@@ -399,7 +416,7 @@ def _leading_eigenpair(A: np.ndarray, v0: np.ndarray) -> tuple[float, np.ndarray
         if float(np.abs(w - v).max()) < 1e-13:
             return float(w @ A @ w), w
         v = w
-    vals, vecs = np.linalg.eigh(A)
+    vals, vecs = sla.eigh(A)
     return float(vals[-1]), vecs[:, -1]
 
 
@@ -421,7 +438,7 @@ def _ml_one_factor(R: np.ndarray) -> np.ndarray | None:
     eigenvalue below 1e-8 of the largest).
     """
     k = R.shape[0]
-    vals, vecs = np.linalg.eigh(R)
+    vals, vecs = sla.eigh(R)
     if not vals[0] > 1e-8 * vals[-1]:  # not (numerically) positive definite
         return None
     logdet_r = float(np.sum(np.log(vals)))
@@ -1107,7 +1124,7 @@ def _alpha_only(
             f"items column(s) {const!r} have zero variance (constant); drop them - a "
             "constant item carries no information about reliability"
         )
-    scores = X @ W
+    scores = _times(X, W)
     score_var = variances(scores, col_sum @ W)
     rows = []
     for j, (label, cols) in enumerate(spec.items()):
