@@ -16,6 +16,7 @@ Executed notebooks are kept for audit under ``reports/_out/<study>/notebooks/``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -42,6 +43,25 @@ PROJECT_DIR = PACKAGE_DIR.parent.parent
 NOTEBOOK_DIR = PROJECT_DIR / "notebooks"
 # The kernel's own start-up chatter (e.g. its transport warning) is not the study's output.
 KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
+# Kernels run with a fixed hash seed: some libraries (semopy's CFA) iterate over sets of names,
+# and with a random seed the optimiser sees parameters in another order, which moves estimates
+# in the tenth decimal and breaks byte-identical results.
+KERNEL_ENV = {"PYTHONHASHSEED": "0"}
+
+
+@contextlib.contextmanager
+def kernel_environment():
+    """Set :data:`KERNEL_ENV` for kernels started inside the block; restore afterwards."""
+    old = {k: os.environ.get(k) for k in KERNEL_ENV}
+    os.environ.update(KERNEL_ENV)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 MANIFEST_PACKAGES = (
     "ccstudy", "numpy", "scipy", "pandas", "pyarrow", "statsmodels", "pingouin", "semopy", "matplotlib",
@@ -149,12 +169,13 @@ def _execute(stage: str, params: StudyParams, out_nb: Path) -> None:
     out_nb.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_nb.with_name(f".{out_nb.name}.tmp.ipynb")
     try:
-        pm.execute_notebook(
-            str(NOTEBOOK_DIR / f"{stage}.ipynb"), str(tmp),
-            parameters={"params_path": str(params.path)},
-            kernel_name="python3", progress_bar=False, log_output=False, cwd=str(params.root),
-            extra_arguments=KERNEL_ARGS,
-        )
+        with kernel_environment():
+            pm.execute_notebook(
+                str(NOTEBOOK_DIR / f"{stage}.ipynb"), str(tmp),
+                parameters={"params_path": str(params.path)},
+                kernel_name="python3", progress_bar=False, log_output=False, cwd=str(params.root),
+                extra_arguments=KERNEL_ARGS,
+            )
     except PapermillExecutionError as exc:
         if tmp.exists():
             os.replace(tmp, out_nb)
@@ -269,6 +290,7 @@ def run(params_path: str | Path, *, force: bool = False, only: list[str] | None 
         "packages": package_versions(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
+        "kernel_env": KERNEL_ENV,
         "git": git_commit(params.root),
         "run": {"started": started, "seconds": round(total, 3),
                 "stages": [dataclasses.asdict(r) | {"seconds": round(r.seconds, 3)} for r in records]},

@@ -35,7 +35,7 @@ import yaml
 
 from ccstudy.io import files
 from ccstudy.params import StudyParams, load_params
-from ccstudy.pipeline import KERNEL_ARGS
+from ccstudy.pipeline import KERNEL_ARGS, kernel_environment
 
 log = logging.getLogger(__name__)
 
@@ -231,9 +231,10 @@ def _execute(nb, params: StudyParams, workdir: Path, name: str):
     out = workdir / f"{name}.executed.ipynb"
     nbformat.write(nb, str(src))
     try:
-        pm.execute_notebook(str(src), str(out), parameters={"params_path": str(params.path)},
-                            kernel_name="python3", progress_bar=False, cwd=str(params.root),
-                            extra_arguments=KERNEL_ARGS)
+        with kernel_environment():
+            pm.execute_notebook(str(src), str(out), parameters={"params_path": str(params.path)},
+                                kernel_name="python3", progress_bar=False, cwd=str(params.root),
+                                extra_arguments=KERNEL_ARGS)
     except PapermillExecutionError as exc:
         raise RenderError(f"report {name}: a cell raised {exc.ename}: {exc.evalue}") from None
     return nbformat.read(str(out), as_version=4)

@@ -65,7 +65,11 @@ def reliability(b: Bundle) -> dict[str, Any]:
         b.table("responses"), b.table("items"), scale=_scale(b), wave=p.get("waves." + p.get("reliability.wave", "pre"), p.get("reliability.wave")),
         missing=p.get("reliability.missing"), confidence=p.get("confidence"),
         n_boot=int(p.get("reliability.n_boot", 0)), seed=p.seed)
-    b.write_result("reliability", {"summary": out["summary"], "scales": out["scales"]})
+    wave = p.get("waves." + p.get("reliability.wave", "pre"), p.get("reliability.wave"))
+    fm = rel_mod.factor_model(b.table("responses"), b.table("items"), scale=_scale(b), wave=wave)
+    out["cfa"] = fm
+    b.write_csv("cfa_loadings", fm["loadings"].reset_index() if fm["loadings"].index.name else fm["loadings"])
+    b.write_result("reliability", {"summary": out["summary"], "scales": out["scales"], "cfa": fm["fit"]})
     b.write_csv("reliability_scales", out["scales"])
     b.write_csv("reliability_items", out["items"])
     _fig(b, "reliability", figures.reliability_bars(out["scales"]))
@@ -103,6 +107,7 @@ def training(b: Bundle) -> dict[str, Any]:
     focus = p.get("training.focus_team")
     prepost = train_mod.prepost_table(pairs, roster, ["total"] + dims + comps, focus_team=focus, confidence=conf)
     anc = train_mod.ancova(pairs, roster, "total", confidence=conf)
+    mixed = train_mod.mixed(pairs, roster, "total", confidence=conf)
     kpis = b.table("agent_kpis")
     staff = b.table("staff_survey") if b.has_table("staff_survey") else None
     mom = train_mod.focus_month_on_month(kpis, roster, staff, team=focus, before=p.get("training.before_month"),
@@ -122,11 +127,13 @@ def training(b: Bundle) -> dict[str, Any]:
                                                   "p", "cohens_dz", "dz_ci_low", "dz_ci_high", "wilcoxon_p")}
                   for g in tot.index},
         "ancova": {"n": anc["n"], **{c: anc["effects"].iloc[0][c] for c in ("group", "b", "se", "p", "ci_low", "ci_high")}},
+        "mixed": mixed["summary"],
         "focus_month_on_month": mom, "training_satisfaction": sat, "did_fcr": did, "sensitivity": sens,
     }
     b.write_result("training", summary)
     b.write_csv("training_prepost", prepost)
     b.write_csv("training_ancova", anc["effects"])
+    b.write_csv("training_mixed", mixed["fixed"])
     labels = scoring.labels(items)
     _fig(b, "training", figures.prepost_means(prepost, ["total"] + dims, labels))
     return {"summary": summary, "prepost": prepost, "ancova": anc}

@@ -68,6 +68,26 @@ def ancova(pairs: pd.DataFrame, roster: pd.DataFrame, scale: str, *, reference: 
             "effects": eff.reset_index(), "method": m.method}
 
 
+def mixed(pairs: pd.DataFrame, roster: pd.DataFrame, scale: str, *, reference: str = "control",
+          confidence: float = 0.95) -> dict[str, Any]:
+    """post ~ pre + group with a random intercept per team (agents nested in teams), REML."""
+    from ccstudy.stats.effects import mixed_effect
+
+    info = roster.set_index("agent_id")[["team", "group"]].reindex(pairs.index)
+    df = pd.DataFrame({"post": pairs[f"{scale}_post"], "pre": pairs[f"{scale}_pre"],
+                       "group": info["group"], "team": info["team"]}).dropna()
+    m = mixed_effect(df, "post", fixed="post ~ pre + group", groups="team", reference={"group": reference},
+                     confidence=confidence)
+    fixed = m.fixed.copy()
+    fixed.index.name = "term"
+    fixed = fixed.reset_index()
+    row = fixed[fixed["term"].str.contains("group")].iloc[0].to_dict()
+    summary = {"scale": scale, "n": m.n, "n_groups": m.n_groups, "icc": m.icc, "group_var": m.group_var,
+               "resid_var": m.resid_var, "converged": m.converged, "formula": m.formula, "method": m.method,
+               "effect": row}
+    return {"summary": summary, "fixed": fixed}
+
+
 def team_month_rate(agent_kpis: pd.DataFrame, roster: pd.DataFrame, team: str, month: str,
                     kpi: str = "fcr") -> float:
     ids = roster.loc[roster["team"] == team, "agent_id"]

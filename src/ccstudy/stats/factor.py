@@ -428,7 +428,7 @@ def cfa(
             f"reverse={list(rev)!r} needs the declared scale to recode x as low + high - x; "
             "pass e.g. scale=(1, 5)"
         )
-    X = items[observed].to_numpy(dtype=float, na_value=np.nan)
+    X = items[observed].to_numpy(dtype=float, na_value=np.nan, copy=True)  # writable under copy-on-write
     empty = [observed[j] for j in np.flatnonzero(np.isnan(X).all(axis=0))]
     if empty:
         raise ValueError(f"items column(s) {empty!r} are entirely missing; drop them from the model")
