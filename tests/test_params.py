@@ -44,3 +44,22 @@ def test_yaml_syntax_error_names_line(tmp_path):
 def test_missing_file():
     with pytest.raises(ParamsError, match="params file not found"):
         load_params("no/such/file.yaml")
+
+
+def test_input_options_are_checked(tmp_path):
+    text = (ROOT / "params" / "default.yaml").read_text(encoding="utf-8")
+    text = text.replace("responses:       {file: responses.csv, layout: wide}",
+                        "responses:       {file: responses.csv, layout: tall, colums: {agent_id: 工号}, header_row: 0}")
+    f = tmp_path / "p.yaml"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(ParamsError) as exc:
+        load_params(f)
+    msg = str(exc.value)
+    assert "'inputs.responses.layout' must be one of 'wide', 'long'; got 'tall'" in msg
+    assert "'inputs.responses.colums' is not an input option" in msg
+    assert "'inputs.responses.header_row' is a 1-based row number, got 0" in msg
+
+
+def test_template_params_are_valid():
+    """The documented template must itself pass validation."""
+    load_params(ROOT / "params" / "template.yaml")

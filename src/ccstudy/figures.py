@@ -148,6 +148,6 @@ def team_profile_bars(profile: pd.Series, centre: pd.Series, labels: dict[str, s
     ax.set_xlim(1, 5)
     ax.set_xlabel("Mean score (1–5)")
     ax.set_title(f"Team {team}: competency profile (weakest at the top)")
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
     return fig

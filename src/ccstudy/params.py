@@ -127,6 +127,52 @@ def _lookup(d: dict, dotted: str) -> tuple[bool, Any]:
     return True, cur
 
 
+# Options every input may carry (see docs/data-formats.md).
+_INPUT_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "file": (str, None),
+    "format": (str, ("csv", "xlsx", "parquet")),
+    "layout": (str, ("wide", "long")),
+    "rate_scale": (str, ("fraction", "percent")),
+    "sheet": ((str, int), None),
+    "encoding": (str, None),
+    "delimiter": (str, None),
+    "header_row": (int, None),
+    "columns": (dict, None),
+    "ignore_columns": (list, None),
+    "date_format": (str, None),
+}
+
+
+def _check_inputs(values: dict) -> list[str]:
+    problems = []
+    inputs = values.get("inputs")
+    if not isinstance(inputs, dict):
+        return problems
+    for name, spec in inputs.items():
+        if name == "dir":
+            continue
+        if not isinstance(spec, dict):
+            problems.append(f"'inputs.{name}' must be a mapping such as {{file: {name}.csv}}, got {spec!r}")
+            continue
+        for key, value in spec.items():
+            if key not in _INPUT_OPTIONS:
+                problems.append(f"'inputs.{name}.{key}' is not an input option; allowed: "
+                                f"{', '.join(sorted(_INPUT_OPTIONS))}")
+                continue
+            typ, allowed = _INPUT_OPTIONS[key]
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, typ):
+                problems.append(f"'inputs.{name}.{key}' has the wrong type: got {type(value).__name__} {value!r}")
+            elif allowed is not None and value not in allowed:
+                problems.append(f"'inputs.{name}.{key}' must be one of {', '.join(map(repr, allowed))}; got {value!r}")
+            elif key == "header_row" and value < 1:
+                problems.append(f"'inputs.{name}.header_row' is a 1-based row number, got {value!r}")
+            elif key == "columns" and not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+                problems.append(f"'inputs.{name}.columns' maps canonical names to export headers (text: text)")
+    return problems
+
+
 def _check(values: dict) -> list[str]:
     problems: list[str] = []
     for key, (typ, allowed, required) in _SPEC.items():
@@ -158,6 +204,10 @@ def _check(values: dict) -> list[str]:
     ok, share = _lookup(values, "cleaning.min_answered_share")
     if ok and isinstance(share, (int, float)) and not 0 <= share <= 1:
         problems.append(f"'cleaning.min_answered_share' must lie in [0, 1], got {share!r}")
+    problems.extend(_check_inputs(values))
+    ok, post_start = _lookup(values, "waves.post_start")
+    if ok and post_start is not None and not re.match(r"^\d{4}-\d{2}-\d{2}$", str(post_start)):
+        problems.append(f"'waves.post_start' must be a date written YYYY-MM-DD, got {post_start!r}")
     ok, study = _lookup(values, "study")
     if ok and isinstance(study, str) and not re.match(r"^[A-Za-z0-9_.-]+$", study):
         problems.append(f"'study' is used as a folder name: letters, digits, '_', '-', '.' only; got {study!r}")
