@@ -310,6 +310,16 @@ def _gram(X: np.ndarray) -> np.ndarray:
     return X.T @ X
 
 
+def _cross(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``A'B`` for tall float arrays with SciPy's BLAS ``dgemm`` (no copies)."""
+    if A.dtype == B.dtype == np.float64 and A.shape[0] > 0:
+        if A.flags.f_contiguous and B.flags.f_contiguous:
+            return blas.dgemm(1.0, A, B, trans_a=1)
+        if A.flags.c_contiguous and B.flags.c_contiguous:
+            return blas.dgemm(1.0, A.T, B.T, trans_b=1)
+    return A.T @ B
+
+
 def _times(X: np.ndarray, W: np.ndarray) -> np.ndarray:
     """``X W`` for a tall ``X`` with SciPy's BLAS ``dgemm``, without copying ``X``."""
     if X.dtype == np.float64 and X.shape[0] > 0:
@@ -371,9 +381,9 @@ def _moments(
     mean = np.nanmean(X, axis=0)
     Mf = observed.astype(float)
     X0 = np.where(observed, X - mean, 0.0)
-    npair_f = Mf.T @ Mf
-    S = X0.T @ X0
-    A = X0.T @ Mf  # A[i, j] = sum of item i over rows where i and j are present
+    npair_f = _gram(Mf)
+    S = _gram(X0)
+    A = _cross(X0, Mf)  # A[i, j] = sum of item i over rows where i and j are present
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = (S - A * A.T / npair_f) / (npair_f - 1.0)
     cov[npair_f < 2] = np.nan
