@@ -646,3 +646,13 @@ def test_alpha_only_table_errors():
         reliability_table(hs.assign(x1=2.0), HS_SCALES, statistics="alpha", scale=(0, 10))
     with pytest.raises(ValueError, match="statistics must be"):
         reliability_table(hs, HS_SCALES, statistics="omega", scale=(0, 10))
+
+
+def test_table_bootstrap_equals_single_call():
+    bfi = pd.read_csv(REF_DIR / "data" / "rel_bfi.csv")
+    cols = [f"C{i}" for i in range(1, 6)]
+    t = reliability_table(bfi, {"consc": cols}, total=None, reverse=["C4", "C5"], scale=(1, 6), n_boot=40, seed=11)
+    one = reliability(bfi[cols], reverse=["C4", "C5"], scale=(1, 6), n_boot=40, seed=11)
+    assert t.loc["consc", "alpha_boot_ci_low"] == one.alpha_boot_ci_low
+    assert t.loc["consc", "alpha_boot_ci_high"] == one.alpha_boot_ci_high
+    assert one.alpha_boot_ci_low < one.alpha < one.alpha_boot_ci_high

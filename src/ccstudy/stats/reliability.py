@@ -320,23 +320,16 @@ def _cross(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     return A.T @ B
 
 
-def _times(X: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """``X W`` for a tall ``X`` with SciPy's BLAS ``dgemm``, without copying ``X``."""
-    if X.dtype == np.float64 and X.shape[0] > 0:
-        if X.flags.f_contiguous:
-            return blas.dgemm(1.0, X, W)
-        if X.flags.c_contiguous:
-            return blas.dgemm(1.0, X.T, W, trans_a=1)
-    return X @ W
-
-
 #: Above this mean^2 / variance ratio the uncentred cross-product loses more
 #: than ~1e-12 relative precision and the data are centred explicitly.
 _CANCELLATION_LIMIT = 1e4
 
 
 def _moments(
-    X: np.ndarray, missing: str, scan: tuple[bool, np.ndarray] | bool | None = None
+    X: np.ndarray,
+    missing: str,
+    scan: tuple[bool, np.ndarray] | bool | None = None,
+    center: float | None = None,
 ) -> _Moments:
     """Item means and the (pairwise) covariance matrix in one pass.
 
@@ -345,7 +338,9 @@ def _moments(
     large relative to the spread (cancellation), the data are centred first.
     Pairwise entries reproduce R ``cov(x, use = "pairwise")``: for each pair
     the means are taken over the rows where both items are present and the
-    divisor is ``n_ij - 1`` (data centred by the column means first).
+    divisor is ``n_ij - 1``.  The data are first shifted by ``center`` (the
+    scale midpoint; by the column means if None) -- pairwise covariances are
+    shift invariant, and the shift only guards against cancellation.
     """
     n_rows, k = X.shape
     col_sum = None
@@ -378,12 +373,13 @@ def _moments(
         return _Moments(cov, npair, mean, n_rows, n_dropped)
     observed = ~np.isnan(X)
     n_dropped = int((~observed.any(axis=1)).sum())
-    mean = np.nanmean(X, axis=0)
+    shift = np.nanmean(X, axis=0) if center is None else center
     Mf = observed.astype(float)
-    X0 = np.where(observed, X - mean, 0.0)
+    X0 = np.where(observed, X - shift, 0.0)
     npair_f = _gram(Mf)
     S = _gram(X0)
     A = _cross(X0, Mf)  # A[i, j] = sum of item i over rows where i and j are present
+    mean = shift + np.diag(A) / np.diag(npair_f)
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = (S - A * A.T / npair_f) / (npair_f - 1.0)
     cov[npair_f < 2] = np.nan
@@ -608,6 +604,7 @@ def _boot_alpha(
     n_boot: int,
     seed: int | None,
     confidence: float,
+    center: float | None = None,
 ) -> tuple[float | None, float | None, int]:
     """Percentile bootstrap of raw alpha: rows resampled, same missing policy."""
     if n_boot == 0:
@@ -623,7 +620,7 @@ def _boot_alpha(
     n = X.shape[0]
     out = np.empty(n_boot)
     for b in range(n_boot):
-        C = _moments(X[rng.integers(0, n, n)], missing).cov * flip
+        C = _moments(X[rng.integers(0, n, n)], missing, center=center).cov * flip
         with np.errstate(invalid="ignore", divide="ignore"):
             out[b] = _alpha_from_cov(C) if np.all(np.diag(C) > 0) else np.nan
     ok = np.isfinite(out)
@@ -686,7 +683,13 @@ def _assemble(
     omega = _omega_total(core["R"])  # type: ignore[arg-type]
     if n_boot:
         boot_lo, boot_hi, n_failed = _boot_alpha(
-            X if idx is None else X[:, idx], rev_mask, missing, n_boot, seed, confidence
+            X if idx is None else X[:, idx],
+            rev_mask,
+            missing,
+            n_boot,
+            seed,
+            confidence,
+            center=(scale[0] + scale[1]) / 2.0,
         )
     else:
         boot_lo, boot_hi, n_failed = None, None, 0
@@ -917,7 +920,7 @@ def reliability(
     scale_t = _check_scale(scale)
     _check_options(missing, confidence, n_boot, seed)
     X, names, rev, rev_mask, scan = _prepare(items, reverse, scale_t)
-    m = _moments(X, missing, scan)
+    m = _moments(X, missing, scan, center=(scale_t[0] + scale_t[1]) / 2.0)
     _check_moments(names, m, missing)
     return _assemble(
         names,
@@ -1033,13 +1036,14 @@ def reliability_scales(
     pos = {c: j for j, c in enumerate(names)}
     needs_own_pass = missing == "listwise" and any_nan
     all_index = pd.Index(names, name="item")
+    mid = (scale_t[0] + scale_t[1]) / 2.0
     if not needs_own_pass:
-        m_all = _moments(X, missing, scan)
+        m_all = _moments(X, missing, scan, center=mid)
     out: dict[str, ReliabilityResult] = {}
     for label, cols in spec.items():
         idx = np.array([pos[c] for c in cols])
         if needs_own_pass:
-            m = _moments(X[:, idx], missing, True)
+            m = _moments(X[:, idx], missing, True, center=mid)
         else:
             n_dropped = int(np.isnan(X[:, idx]).all(axis=1).sum()) if any_nan else 0
             m = _Moments(
@@ -1098,8 +1102,8 @@ def _alpha_only(
     """Raw alpha per scale in O(n k) work; None when values are missing.
 
     Uses ``1' C_S 1 = var(sum of the scale's items)``: item variances from
-    column sums of squares and one product ``X W`` giving every scale score
-    (``W`` holds +-1 for normal/reverse-keyed items), no covariance matrix.
+    column sums of squares and the variance of every (keyed: reversed items
+    enter with a minus sign) scale score, no covariance matrix.
     """
     frame = items if list(items.columns) == union else items[union]
     X, names, rev, rev_mask, (has_nan, col_sum) = _prepare(frame, rev, scale_t)
@@ -1109,11 +1113,6 @@ def _alpha_only(
     if n < 2:
         raise ValueError(f"items has {n} row(s); need at least 2 respondents")
     pos = {c: j for j, c in enumerate(names)}
-    sign = np.where(rev_mask, -1.0, 1.0)
-    W = np.zeros((len(names), len(spec)))
-    for j, cols in enumerate(spec.values()):
-        idx = [pos[c] for c in cols]
-        W[idx, j] = sign[idx]
 
     def variances(Y: np.ndarray, sums: np.ndarray) -> np.ndarray:
         mean = sums / n
@@ -1134,8 +1133,23 @@ def _alpha_only(
             f"items column(s) {const!r} have zero variance (constant); drop them - a "
             "constant item carries no information about reliability"
         )
-    scores = _times(X, W)
-    score_var = variances(scores, col_sum @ W)
+    # keyed scale scores by column additions (memory-bound, no threaded BLAS)
+    scores = np.empty((n, len(spec)), order="F")
+    score_sum = np.empty(len(spec))
+    for j, cols in enumerate(spec.values()):
+        out = scores[:, j]
+        first, *rest = (pos[c] for c in cols)
+        np.negative(X[:, first], out=out) if rev_mask[first] else np.copyto(out, X[:, first])
+        total = -col_sum[first] if rev_mask[first] else col_sum[first]
+        for i in rest:
+            if rev_mask[i]:
+                np.subtract(out, X[:, i], out=out)
+                total -= col_sum[i]
+            else:
+                np.add(out, X[:, i], out=out)
+                total += col_sum[i]
+        score_sum[j] = total
+    score_var = variances(scores, score_sum)
     rows = []
     for j, (label, cols) in enumerate(spec.items()):
         k = len(cols)
@@ -1317,7 +1331,7 @@ def item_correlations(
     scale_t = _check_scale(scale)
     _check_options(missing, 0.95, 0, None)
     X, names, _rev, rev_mask, scan = _prepare(items, reverse, scale_t)
-    m = _moments(X, missing, scan)
+    m = _moments(X, missing, scan, center=(scale_t[0] + scale_t[1]) / 2.0)
     _check_moments(names, m, missing)
     m = m.keyed(rev_mask, scale_t[0] + scale_t[1])
     sd = np.sqrt(np.diag(m.cov))
