@@ -1133,22 +1133,33 @@ def _alpha_only(
             f"items column(s) {const!r} have zero variance (constant); drop them - a "
             "constant item carries no information about reliability"
         )
-    # keyed scale scores by column additions (memory-bound, no threaded BLAS)
+    # Keyed scale scores by column additions (no threaded BLAS).  Smaller scales
+    # first; a larger scale reuses the scores of smaller disjoint scales it
+    # contains (the total = the sum of the competency scores).
+    item_sets = [frozenset(pos[c] for c in cols) for cols in spec.values()]
     scores = np.empty((n, len(spec)), order="F")
     score_sum = np.empty(len(spec))
-    for j, cols in enumerate(spec.values()):
+    done: list[int] = []
+    for j in sorted(range(len(spec)), key=lambda j: len(item_sets[j])):
         out = scores[:, j]
-        first, *rest = (pos[c] for c in cols)
-        np.negative(X[:, first], out=out) if rev_mask[first] else np.copyto(out, X[:, first])
-        total = -col_sum[first] if rev_mask[first] else col_sum[first]
-        for i in rest:
-            if rev_mask[i]:
-                np.subtract(out, X[:, i], out=out)
-                total -= col_sum[i]
-            else:
-                np.add(out, X[:, i], out=out)
-                total += col_sum[i]
+        remaining = set(item_sets[j])
+        parts = []
+        for d in sorted(done, key=lambda d: -len(item_sets[d])):
+            if item_sets[d] <= remaining:
+                parts.append(d)
+                remaining -= item_sets[d]
+        terms = [(scores[:, d], 1.0, score_sum[d]) for d in parts]
+        terms += [
+            (X[:, i], -1.0 if rev_mask[i] else 1.0, -col_sum[i] if rev_mask[i] else col_sum[i])
+            for i in sorted(remaining)
+        ]
+        (first, sign, total), *rest = terms
+        np.negative(first, out=out) if sign < 0 else np.copyto(out, first)
+        for col, sign, col_total in rest:
+            (np.subtract if sign < 0 else np.add)(out, col, out=out)
+            total += col_total
         score_sum[j] = total
+        done.append(j)
     score_var = variances(scores, score_sum)
     rows = []
     for j, (label, cols) in enumerate(spec.items()):
