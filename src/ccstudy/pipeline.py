@@ -65,7 +65,7 @@ def kernel_environment():
 
 MANIFEST_PACKAGES = (
     "ccstudy", "numpy", "scipy", "pandas", "pyarrow", "statsmodels", "pingouin", "semopy", "matplotlib",
-    "seaborn", "papermill", "nbclient", "ipykernel", "jupytext", "pypandoc-binary", "typst", "pandera",
+    "seaborn", "papermill", "nbclient", "ipykernel", "jupytext", "pypandoc-binary", "typst",
     "pyyaml", "openpyxl",
 )
 
