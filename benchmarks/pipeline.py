@@ -12,7 +12,6 @@ parameter injection, output capture) is measured rather than guessed.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 import time
@@ -23,14 +22,11 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from ccstudy import pipeline, stages  # noqa: E402
 from ccstudy.io.bundle import Bundle  # noqa: E402
-from ccstudy.params import load_params  # noqa: E402
+from ccstudy.params import copy_study, load_params  # noqa: E402
 
 
 def study_copy(dest: Path) -> Path:
-    (dest / "params").mkdir(parents=True)
-    shutil.copy(ROOT / "params" / "default.yaml", dest / "params" / "default.yaml")
-    shutil.copytree(ROOT / "data" / "raw" / "default", dest / "data" / "raw" / "default")
-    return dest / "params" / "default.yaml"
+    return copy_study(ROOT / "params" / "default.yaml", dest)
 
 
 def run_papermill(params_path: Path) -> dict[str, float]:

@@ -1,21 +1,18 @@
 """The command line: clear messages and exit codes, no tracebacks without --debug."""
 
-import shutil
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from ccstudy.cli import app
+from ccstudy.params import copy_study
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 
 
 def study_copy(dest: Path) -> Path:
-    (dest / "params").mkdir(parents=True)
-    shutil.copy(ROOT / "params" / "default.yaml", dest / "params" / "default.yaml")
-    shutil.copytree(ROOT / "data" / "raw" / "default", dest / "data" / "raw" / "default")
-    return dest / "params" / "default.yaml"
+    return copy_study(ROOT / "params" / "default.yaml", dest)
 
 
 def test_validate_default_study_passes(tmp_path):

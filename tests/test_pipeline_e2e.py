@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -28,17 +27,14 @@ from pathlib import Path
 import pytest
 
 from ccstudy import pipeline, render
-from ccstudy.params import load_params
+from ccstudy.params import copy_study, load_params
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.e2e
 
 
 def make_study_root(dest: Path) -> Path:
-    (dest / "params").mkdir(parents=True)
-    shutil.copy(ROOT / "params" / "default.yaml", dest / "params" / "default.yaml")
-    shutil.copytree(ROOT / "data" / "raw" / "default", dest / "data" / "raw" / "default")
-    return dest / "params" / "default.yaml"
+    return copy_study(ROOT / "params" / "default.yaml", dest)
 
 
 def tree_bytes(folder: Path) -> dict[str, bytes]:

@@ -108,11 +108,12 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def _merge(base: dict, over: dict) -> dict:
+def merge(base: dict, over: dict) -> dict:
+    """Deep-merge mapping *over* into a copy of *base* (nested dicts merge, other values replace)."""
     out = copy.deepcopy(base)
     for k, v in over.items():
         if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = _merge(out[k], v)
+            out[k] = merge(out[k], v)
         else:
             out[k] = copy.deepcopy(v)
     return out
@@ -302,10 +303,31 @@ def load_params(path: str | Path, overrides: dict[str, Any] | None = None) -> St
         raise ParamsError(path, ["params file is not UTF-8 text"]) from None
     if not isinstance(raw, dict):
         raise ParamsError(path, ["params file must be a YAML mapping (key: value lines)"])
-    values = _merge(DEFAULTS, raw)
+    values = merge(DEFAULTS, raw)
     if overrides:
-        values = _merge(values, overrides)
+        values = merge(values, overrides)
     problems = _check(values)
     if problems:
         raise ParamsError(path, problems)
     return StudyParams(path=path.resolve(), root=study_root(path), values=values)
+
+
+def copy_study(params_path: str | Path, dest_root: str | Path) -> Path:
+    """Copy a study (params file and raw input folder) into a new study root.
+
+    The copy keeps the layout ``<dest_root>/params/<name>.yaml`` and the input
+    folder at the same relative path, so it runs exactly like the original
+    but writes its outputs under *dest_root*.  Used by the tests and
+    benchmarks to run studies without touching the checkout's outputs.
+    Returns the new params path.
+    """
+    import shutil
+
+    src = load_params(params_path)
+    dest_root = Path(dest_root)
+    rel_inputs = src.input_dir.resolve().relative_to(src.root.resolve())
+    (dest_root / "params").mkdir(parents=True, exist_ok=True)
+    new_params = dest_root / "params" / src.path.name
+    shutil.copy(src.path, new_params)
+    shutil.copytree(src.input_dir, dest_root / rel_inputs)
+    return new_params

@@ -11,7 +11,6 @@ script rewrites identical files.
 
 from __future__ import annotations
 
-import copy
 import csv
 import datetime as dt
 import io
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 import yaml
+
+from ccstudy.params import merge
 
 HERE = Path(__file__).resolve().parent
 GOOD = HERE.parent / "good"
@@ -311,16 +312,6 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 }
 
 
-def _merge(base: dict, over: dict) -> dict:
-    out = copy.deepcopy(base)
-    for k, v in over.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = _merge(out[k], v)
-        else:
-            out[k] = copy.deepcopy(v)
-    return out
-
-
 def build(root: Path = HERE) -> list[str]:
     names = []
     for case, (files, over) in CASES.items():
@@ -328,7 +319,7 @@ def build(root: Path = HERE) -> list[str]:
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
-        params = _merge(good_params(), over)
+        params = merge(good_params(), over)
         params["study"] = f"bad_{case}"
         params["inputs"]["dir"] = "."
         own = set(files)
