@@ -2,7 +2,8 @@
 
 100,000 simulated respondents x 33 five-point items (11 competencies x 3
 items, nested in 3 dimensions; fixed seed).  Times, with
-``time.perf_counter`` (best of several repeats, all in the same run):
+``time.perf_counter`` (best of several back-to-back runs, all in one run of
+the script):
 
 * Cronbach's alpha of the 11 competency scales + the 33-item total with
   ``ccstudy.stats.reliability_table(..., statistics="alpha")`` versus
@@ -16,12 +17,12 @@ items, nested in 3 dimensions; fixed seed).  Times, with
 
 Run::
 
-    .venv/bin/python benchmarks/stats.py           # 15 rounds
-    .venv/bin/python benchmarks/stats.py --quick   # 5 rounds
+    .venv/bin/python benchmarks/stats.py           # 3 passes x 5 runs
+    .venv/bin/python benchmarks/stats.py --quick   # 1 pass x 5 runs
 
-Timings on a shared or busy machine are noisy: every round runs every
-operation once (interleaved, so all see the same load) and the best time of
-each is reported; the ratios compare timings taken in the same run.
+Timings on a shared or busy machine are noisy: each pass times every
+operation 5 times back to back, and the best time over all passes is
+reported; the ratios compare timings taken in the same run.
 """
 
 from __future__ import annotations
@@ -68,29 +69,35 @@ def simulate(n: int = N_RESPONDENTS, seed: int = SEED) -> tuple[pd.DataFrame, di
     return pd.DataFrame(columns), competencies, dimensions
 
 
-def best_of(fns: dict[str, Callable[[], object]], repeats: int) -> tuple[dict[str, float], dict[str, object]]:
-    """Best wall time of each function over ``repeats`` interleaved rounds.
+def best_of(
+    fns: dict[str, Callable[[], object]], passes: int, repeats: int = 5
+) -> tuple[dict[str, float], dict[str, object]]:
+    """Best wall time of each function, timeit-style.
 
-    Every round calls every function once, so all of them see the same
-    machine load; one warm-up call each comes first.  Returns the best times
-    and each function's last result.
+    Each pass runs every function ``repeats`` times back to back (after one
+    warm-up call); the best time over all passes is kept.  Several passes
+    spread each function's measurements over the run, so a burst of load on
+    a shared machine does not decide the result.  Returns the best times and
+    each function's last result.
     """
-    results = {name: fn() for name, fn in fns.items()}
+    results: dict[str, object] = {}
     best = {name: float("inf") for name in fns}
-    for _ in range(repeats):
+    for _ in range(passes):
         for name, fn in fns.items():
-            t0 = time.perf_counter()
-            results[name] = fn()
-            best[name] = min(best[name], time.perf_counter() - t0)
+            results[name] = fn()  # warm-up
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                results[name] = fn()
+                best[name] = min(best[name], time.perf_counter() - t0)
     return best, results
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="5 rounds instead of 15")
+    parser.add_argument("--quick", action="store_true", help="1 pass instead of 3 (5 repeats each)")
     parser.add_argument("--n", type=int, default=N_RESPONDENTS, help="respondents (default 100000)")
     args = parser.parse_args(argv)
-    repeats = 5 if args.quick else 15
+    passes = 1 if args.quick else 3
 
     import pingouin as pg
 
@@ -106,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"data: {df.shape[0]:,} respondents x {df.shape[1]} items "
         f"({N_COMPETENCIES} competencies x {ITEMS_PER_COMPETENCY} items, 3 dimensions), "
-        f"seed {SEED}, best of {repeats} interleaved rounds"
+        f"seed {SEED}, best of {passes} x 5 runs"
     )
 
     def pingouin_loop() -> dict[str, float]:
@@ -129,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
                 "np_corr": lambda: np.corrcoef(Xc, rowvar=False),
                 "pd_corr": lambda: df.corr(),
             },
-            repeats,
+            passes,
         )
     t_cov_f, t_cov_c = t["cov_f"], t["cov_c"]
     t_cov = min(t_cov_f, t_cov_c)
