@@ -69,6 +69,7 @@ def reliability(b: Bundle) -> dict[str, Any]:
     fm = rel_mod.factor_model(b.table("responses"), b.table("items"), scale=_scale(b), wave=wave)
     out["cfa"] = fm
     b.write_csv("cfa_loadings", fm["loadings"].reset_index() if fm["loadings"].index.name else fm["loadings"])
+    b.write_csv("cfa_omega", fm["omega"])
     b.write_result("reliability", {"summary": out["summary"], "scales": out["scales"], "cfa": fm["fit"]})
     b.write_csv("reliability_scales", out["scales"])
     b.write_csv("reliability_items", out["items"])

@@ -108,4 +108,7 @@ def factor_model(
                                         "rmsea_ci_high", "srmr", "omega_h", "converged", "method")}
     fit["warnings"] = list(res.warnings)
     fit["model"] = "33 items on 11 competencies; competencies on 3 dimensions (higher-order)"
-    return {"fit": fit, "loadings": res.loadings}
+    omega = res.omega.copy()
+    if omega.index.name is not None or not isinstance(omega.index, pd.RangeIndex):
+        omega = omega.reset_index().rename(columns={"index": "factor"})
+    return {"fit": fit, "loadings": res.loadings, "omega": omega}

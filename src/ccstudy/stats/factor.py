@@ -4,7 +4,7 @@ Estimation uses semopy (Wishart-ML objective on the listwise-complete item
 covariance matrix); every fit index is then recomputed here from the sample
 and model-implied covariance matrices with the conventions of R lavaan 0.6
 (``cfa(..., estimator = "ML")``, normal likelihood), so the numbers can be
-checked against lavaan directly.  See ``docs/statistics-reliability.md``.
+checked against lavaan directly.  See ``docs/statistics.md``.
 """
 
 from __future__ import annotations

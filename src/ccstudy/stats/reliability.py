@@ -6,7 +6,7 @@ intervals and the item table (item-rest correlation, alpha if item deleted),
 all computed from one item covariance matrix.  The numbers match R
 ``psych::alpha`` (psych 2.2.9) and ``psych::omega(nfactors = 1, fm = "ml")``;
 the differences in convention are listed in :func:`reliability` (Notes) and in
-``docs/statistics-reliability.md``.
+``docs/statistics.md``.
 """
 
 from __future__ import annotations
