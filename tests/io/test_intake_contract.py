@@ -209,8 +209,6 @@ def test_ignore_columns_and_extra_columns(tmp_path):
 
 def test_default_study_runs_clean_and_logs_the_mess(tmp_path):
     params_path = ROOT / "params" / "default.yaml"
-    if not (ROOT / "data" / "raw" / "default" / "responses.csv").is_file():
-        pytest.skip("default study data not generated")
     p = load_params(params_path, overrides={"outputs": {"processed": str(tmp_path / "p"),
                                                         "reports": str(tmp_path / "r")}})
     before = {n: sha256_file(f) for n, f in p.input_files().items()}
