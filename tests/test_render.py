@@ -106,3 +106,10 @@ def test_html_is_standalone_and_pdf_compiles(tmp_path):
 
     text = PdfReader(pdf).pages[0].extract_text()
     assert "Some bold text" in " ".join(text.split())
+
+
+def test_html_toc_follows_front_matter(tmp_path):
+    md = "## One\n\ntext\n\n## Two\n\ntext\n"
+    with_toc = render.markdown_to_html(md, {"title": "D", "format": {"html": {"toc": True}}}, tmp_path)
+    without = render.markdown_to_html(md, {"title": "D", "format": "html"}, tmp_path)
+    assert 'id="TOC"' in with_toc and 'id="TOC"' not in without

@@ -200,8 +200,11 @@ def _pandoc(markdown: str, to: str, meta: dict[str, Any], workdir: Path, extra: 
 def markdown_to_html(markdown: str, meta: dict[str, Any], workdir: Path) -> str:
     css = workdir / "report.css"
     css.write_text(_CSS, encoding="utf-8")
-    return _pandoc(markdown, "html5", meta, workdir, ["--embed-resources", f"--css={css.name}",
-                                                       "--metadata=document-css:false"])
+    extra = ["--embed-resources", f"--css={css.name}", "--metadata=document-css:false"]
+    html_opts = (meta.get("format") or {}).get("html") if isinstance(meta.get("format"), dict) else None
+    if isinstance(html_opts, dict) and html_opts.get("toc"):
+        extra.append("--toc")
+    return _pandoc(markdown, "html5", meta, workdir, extra)
 
 
 def markdown_to_pdf(markdown: str, meta: dict[str, Any], workdir: Path, pdf_path: Path) -> None:
