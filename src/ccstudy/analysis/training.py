@@ -25,7 +25,7 @@ def paired_scores(scores: pd.DataFrame, pre: str, post: str) -> pd.DataFrame:
     """Agents with both waves: columns ``<scale>_pre`` and ``<scale>_post``."""
     a = scores[scores["wave"] == pre].set_index("agent_id")
     b = scores[scores["wave"] == post].set_index("agent_id")
-    both = a.join(b, how="inner", lsuffix="_pre", rsuffix="_post")
+    both = a.add_suffix("_pre").join(b.add_suffix("_post"), how="inner")
     return both
 
 
