@@ -34,7 +34,11 @@ pytestmark = pytest.mark.e2e
 
 
 def make_study_root(dest: Path) -> Path:
-    return copy_study(ROOT / "params" / "default.yaml", dest)
+    params = copy_study(ROOT / "params" / "default.yaml", dest)
+    text = params.read_text(encoding="utf-8")
+    assert "team_briefs: [VIP]" in text
+    params.write_text(text.replace("team_briefs: [VIP]", "team_briefs: [VIP, T07]"), encoding="utf-8")
+    return params
 
 
 def tree_bytes(folder: Path) -> dict[str, bytes]:
@@ -45,7 +49,7 @@ def tree_bytes(folder: Path) -> dict[str, bytes]:
 def study(tmp_path_factory):
     params_path = make_study_root(tmp_path_factory.mktemp("study"))
     result = pipeline.run(params_path)
-    outs = render.render_study(params_path, reports=["executive"])
+    outs = render.render_study(params_path, reports=["executive", "team-brief"])
     params = load_params(params_path)
     return {"params": params, "run": result, "outs": outs}
 
@@ -65,7 +69,7 @@ def test_every_stage_ran_and_manifest_is_complete(study):
     assert m["packages"]["pandas"] and m["packages"]["papermill"]
     assert [s["name"] for s in m["run"]["stages"]] == list(pipeline.STAGES)
     assert all(s["seconds"] > 0 for s in m["run"]["stages"])
-    assert m["render"]["reports"][0]["report"] == "executive"
+    assert [r["report"] for r in m["render"]["reports"]] == ["executive", "team-brief-VIP", "team-brief-T07"]
     assert "commit" in m["git"]
     for stage in pipeline.STAGES:
         assert (study["params"].report_dir / "notebooks" / f"{stage}.ipynb").is_file()
@@ -176,3 +180,17 @@ def test_killed_run_resumes_and_gives_the_same_bytes(study, tmp_path):
     b = tree_bytes(processed)
     assert a.keys() == b.keys()
     assert [k for k in a if a[k] != b[k]] == []
+
+
+def test_team_briefs_for_each_listed_team(study):
+    from pypdf import PdfReader
+
+    out = study["params"].report_dir
+    for team in ("VIP", "T07"):
+        text = " ".join(" ".join(p.extract_text() for p in PdfReader(out / f"team-brief-{team}.pdf").pages).split())
+        assert f"Team {team} (" in text and "Mentoring pairs" in text
+        html = (out / f"team-brief-{team}.html").read_text(encoding="utf-8")
+        assert html.count("data:image/png;base64,") == 1
+    weak = __import__("pandas").read_csv(study["params"].processed_dir / "tables" / "coaching_team_weak_spots.csv")
+    t07 = weak[weak["team"] == "T07"].iloc[0]
+    assert f"{t07['team_mean']:.2f}" in text

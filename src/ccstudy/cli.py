@@ -55,6 +55,14 @@ def _handle(exc: BaseException, debug: bool) -> int:
     raise exc
 
 
+def _short(path: Path) -> str:
+    """A path relative to the working directory when it lies below it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _run(params: Path, force: bool) -> None:
     from ccstudy import pipeline
 
@@ -81,19 +89,19 @@ def _run(params: Path, force: bool) -> None:
     finally:
         if state["status"] is not None:
             state["status"].stop()
-    console.print(f"[bold]Results bundle:[/] {result.params.processed_dir}")
-    console.print(f"[bold]Manifest:[/] {result.manifest_path}  ({result.seconds:.1f} s)")
+    console.print(f"[bold]Results bundle:[/] {_short(result.params.processed_dir)}", soft_wrap=True)
+    console.print(f"[bold]Manifest:[/] {_short(result.manifest_path)}  ({result.seconds:.1f} s)", soft_wrap=True)
 
 
 def _render(params: Path, formats: list[str]) -> None:
     from ccstudy import render
 
     def on_event(report: str, fmt: str, seconds: float, path: Path) -> None:
-        console.print(f"  [green]✓[/] {report}.{fmt:<5} {seconds:5.1f} s  {path}")
+        console.print(f"  [green]✓[/] {report + '.' + fmt:<22} {seconds:5.1f} s  {_short(path)}", soft_wrap=True)
 
     console.print(f"[dim]rendering reports with {render.engine()}…[/]")
     outs = render.render_study(params, formats=formats, on_event=on_event)
-    console.print(f"[bold]Reports:[/] {outs[0].parent if outs else '-'}")
+    console.print(f"[bold]Reports:[/] {_short(outs[0].parent) if outs else '-'}", soft_wrap=True)
 
 
 @app.command()

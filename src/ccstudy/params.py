@@ -89,6 +89,7 @@ _SPEC: dict[str, tuple[Any, Any, bool]] = {
     "coaching.focus_team": (str, None, False),
     "coaching.weak_gap": (float, None, False),
     "coaching.top_share": (float, None, False),
+    "reports.team_briefs": ((list, str), None, False),
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -188,7 +189,8 @@ def _check(values: dict) -> list[str]:
             problems.append(f"'{key}' must be a whole number, got {value!r}")
             continue
         if not isinstance(value, typ):
-            problems.append(f"'{key}' must be of type {typ.__name__}, got {type(value).__name__} {value!r}")
+            want = " or ".join(t.__name__ for t in typ) if isinstance(typ, tuple) else typ.__name__
+            problems.append(f"'{key}' must be of type {want}, got {type(value).__name__} {value!r}")
             continue
         if allowed == "month":
             if not MONTH_RE.match(value):
@@ -206,6 +208,9 @@ def _check(values: dict) -> list[str]:
     if ok and isinstance(share, (int, float)) and not 0 <= share <= 1:
         problems.append(f"'cleaning.min_answered_share' must lie in [0, 1], got {share!r}")
     problems.extend(_check_inputs(values))
+    ok, briefs = _lookup(values, "reports.team_briefs")
+    if ok and isinstance(briefs, str) and briefs != "all":
+        problems.append(f"'reports.team_briefs' must be a list of team names or \"all\", got {briefs!r}")
     ok, post_start = _lookup(values, "waves.post_start")
     if ok and post_start is not None and not re.match(r"^\d{4}-\d{2}-\d{2}$", str(post_start)):
         problems.append(f"'waves.post_start' must be a date written YYYY-MM-DD, got {post_start!r}")

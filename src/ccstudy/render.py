@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterable
 import yaml
 
 from ccstudy.io import files
+from ccstudy.io.bundle import team_slug
 from ccstudy.params import StudyParams, load_params
 from ccstudy.pipeline import KERNEL_ARGS, kernel_environment
 
@@ -225,7 +226,7 @@ def markdown_to_pdf(markdown: str, meta: dict[str, Any], workdir: Path, pdf_path
 
 
 # --------------------------------------------------------------------------- entry points
-def _execute(nb, params: StudyParams, workdir: Path, name: str):
+def _execute(nb, params: StudyParams, workdir: Path, name: str, parameters: dict[str, Any] | None = None):
     import nbformat
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -235,7 +236,7 @@ def _execute(nb, params: StudyParams, workdir: Path, name: str):
     nbformat.write(nb, str(src))
     try:
         with kernel_environment():
-            pm.execute_notebook(str(src), str(out), parameters={"params_path": str(params.path)},
+            pm.execute_notebook(str(src), str(out), parameters={"params_path": str(params.path), **(parameters or {})},
                                 kernel_name="python3", progress_bar=False, cwd=str(params.root),
                                 extra_arguments=KERNEL_ARGS)
     except PapermillExecutionError as exc:
@@ -243,8 +244,9 @@ def _execute(nb, params: StudyParams, workdir: Path, name: str):
     return nbformat.read(str(out), as_version=4)
 
 
-def render_builtin(qmd: Path, params: StudyParams, formats: Iterable[str]) -> dict[str, Path]:
-    name = qmd.stem
+def render_builtin(qmd: Path, params: StudyParams, formats: Iterable[str], *,
+                   parameters: dict[str, Any] | None = None, stem: str | None = None) -> dict[str, Path]:
+    name = stem or qmd.stem
     meta, nb = qmd_to_notebook(qmd.read_text(encoding="utf-8"))
     defaults = {"echo": False}
     defaults.update((meta.get("execute") or {}))
@@ -253,7 +255,7 @@ def render_builtin(qmd: Path, params: StudyParams, formats: Iterable[str]) -> di
     results: dict[str, Path] = {}
     with tempfile.TemporaryDirectory(prefix=f"ccstudy-{name}-") as tmp:
         work = Path(tmp)
-        executed = _execute(nb, params, work, name)
+        executed = _execute(nb, params, work, name, parameters)
         fig_dir = work / f"{name}_files"
         fig_dir.mkdir()
         md = notebook_to_markdown(executed, fig_dir, "fig", defaults)
@@ -270,21 +272,30 @@ def render_builtin(qmd: Path, params: StudyParams, formats: Iterable[str]) -> di
     return results
 
 
-def render_quarto(qmd: Path, params: StudyParams, formats: Iterable[str]) -> dict[str, Path]:  # pragma: no cover
+def render_quarto(qmd: Path, params: StudyParams, formats: Iterable[str], *,
+                  parameters: dict[str, Any] | None = None, stem: str | None = None) -> dict[str, Path]:  # pragma: no cover
     results = {}
+    stem = stem or qmd.stem
     for fmt in formats:
         cmd = ["quarto", "render", str(qmd), "--to", fmt, "-P", f"params_path:{params.path}",
-               "--output-dir", str(params.report_dir)]
+               "--output-dir", str(params.report_dir), "--output", f"{stem}.{fmt}"]
+        for key, value in (parameters or {}).items():
+            cmd += ["-P", f"{key}:{value}"]
         r = subprocess.run(cmd, cwd=str(REPORT_DIR), capture_output=True, text=True)
         if r.returncode != 0:
             raise RenderError(f"quarto render {qmd.name} --to {fmt} failed:\n{r.stderr[-2000:]}")
-        results[fmt] = params.report_dir / f"{qmd.stem}.{fmt}"
+        results[fmt] = params.report_dir / f"{stem}.{fmt}"
     return results
 
 
 def render_report(name: str, params: StudyParams | str | Path, formats: Iterable[str] = ("html", "pdf"),
-                  *, use_quarto: bool | None = None) -> dict[str, Path]:
-    """Render one report (``executive``, ``technical`` or ``team-brief``)."""
+                  *, use_quarto: bool | None = None, parameters: dict[str, Any] | None = None,
+                  stem: str | None = None) -> dict[str, Path]:
+    """Render one report (``executive``, ``technical`` or ``team-brief``).
+
+    *parameters* are passed to the report's parameters cell besides
+    ``params_path`` (e.g. ``{"team": "T07"}``); *stem* names the output files.
+    """
     params = params if isinstance(params, StudyParams) else load_params(params)
     qmd = REPORT_DIR / f"{name}.qmd"
     if not qmd.is_file():
@@ -294,7 +305,13 @@ def render_report(name: str, params: StudyParams | str | Path, formats: Iterable
         raise RenderError(f"no results bundle at {results_dir}: run `ccstudy run {params.path}` first")
     if use_quarto is None:
         use_quarto = shutil.which("quarto") is not None
-    return (render_quarto if use_quarto else render_builtin)(qmd, params, list(formats))
+    return (render_quarto if use_quarto else render_builtin)(qmd, params, list(formats), parameters=parameters,
+                                                             stem=stem)
+
+
+def brief_teams(params: StudyParams) -> list[str]:
+    """Teams that get a team brief (see :func:`ccstudy.stages.brief_teams`), from the results bundle."""
+    return list(files.read_json(params.results_dir / "coaching.json").get("brief_teams", []))
 
 
 def render_study(params_path: str | Path, formats: Iterable[str] = ("html", "pdf"),
@@ -307,15 +324,21 @@ def render_study(params_path: str | Path, formats: Iterable[str] = ("html", "pdf
     names = [r for r in (reports or REPORTS) if (REPORT_DIR / f"{r}.qmd").is_file()]
     outs: list[Path] = []
     timing = []
+    jobs: list[tuple[str, str, dict[str, Any] | None]] = []
     for name in names:
+        if name == "team-brief":
+            jobs.extend((name, f"team-brief-{team_slug(t)}", {"team": t}) for t in brief_teams(params))
+        else:
+            jobs.append((name, name, None))
+    for name, stem, parameters in jobs:
         t0 = time.perf_counter()
-        res = render_report(name, params, formats)
+        res = render_report(name, params, formats, parameters=parameters, stem=stem)
         secs = time.perf_counter() - t0
         for fmt, path in res.items():
             outs.append(path)
             if on_event:
-                on_event(name, fmt, secs, path)
-        timing.append({"report": name, "formats": sorted(res), "seconds": round(secs, 3),
+                on_event(stem, fmt, secs, path)
+        timing.append({"report": stem, "formats": sorted(res), "seconds": round(secs, 3),
                        "files": {fmt: files.sha256_file(p) for fmt, p in sorted(res.items())}})
     update_manifest(params, "render", {"engine": engine(), "reports": timing})
     return outs

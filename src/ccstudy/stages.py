@@ -20,7 +20,7 @@ from ccstudy.analysis import scoring
 from ccstudy.analysis import training as train_mod
 from ccstudy.analysis import trends as trend_mod
 from ccstudy.analysis import validity as val_mod
-from ccstudy.io.bundle import Bundle
+from ccstudy.io.bundle import Bundle, team_slug
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +164,19 @@ def kpi_trends(b: Bundle) -> dict[str, Any]:
     return out
 
 
+def brief_teams(params, teams: list[str]) -> list[str]:
+    """Teams that get a team brief: ``reports.team_briefs`` (a list, or "all"); default the focus team."""
+    wanted = params.get("reports.team_briefs")
+    if wanted is None:
+        wanted = [params.get("coaching.focus_team")] if params.get("coaching.focus_team") else []
+    if wanted == "all":
+        return sorted(map(str, teams))
+    unknown = [t for t in wanted if t not in set(teams)]
+    if unknown:
+        raise ValueError(f"reports.team_briefs names teams not in the roster: {unknown}; teams: {sorted(teams)}")
+    return [str(t) for t in wanted]
+
+
 def coaching(b: Bundle) -> dict[str, Any]:
     """Stage 50: weak spots per team and agent, mentoring pairs, attrition watch."""
     p = b.params
@@ -202,6 +215,7 @@ def coaching(b: Bundle) -> dict[str, Any]:
         "n_agents_with_weak_spots": int(ws["agents"]["agent_id"].nunique()),
         "n_mentoring_pairs": int(len(pairs)),
         "attrition_watch": watch,
+        "brief_teams": brief_teams(p, list(prof.index)),
     }
     b.write_result("coaching", summary)
     b.write_csv("coaching_team_profiles", ws["profiles"].reset_index())
@@ -212,6 +226,9 @@ def coaching(b: Bundle) -> dict[str, Any]:
     if focus_prof is not None:
         _fig(b, "coaching_focus", figures.team_profile_bars(prof.loc[focus, comps].astype(float), ws["centre"],
                                                             labels, focus))
+    for team in summary["brief_teams"]:
+        _fig(b, f"coaching_team-{team_slug(team)}",
+             figures.team_profile_bars(prof.loc[team, comps].astype(float), ws["centre"], labels, team))
     return {"summary": summary, "weak_spots": ws, "pairs": pairs, "watch": watch}
 
 

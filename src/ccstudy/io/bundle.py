@@ -15,6 +15,7 @@ so the pipeline can verify and cache the stage.  All writes are atomic.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,11 @@ import pandas as pd
 
 from ccstudy.io import files
 from ccstudy.params import StudyParams, load_params
+
+
+def team_slug(team: str) -> str:
+    """A file-name-safe form of a team name (used for team figures and team-brief files)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(team)).strip("-") or "team"
 
 
 class Bundle:
