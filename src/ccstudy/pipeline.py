@@ -1,8 +1,10 @@
 """Run a study's notebooks in order with Papermill, cache by input hash, write the manifest.
 
 For each stage the pipeline computes a key from everything that can change its
-results — the notebook, the study parameters, the SHA-256 of every raw input,
-the ccstudy source code and the keys of the stages before it.  A stage whose
+results — the notebook, the params keys the stage reads (``STAGE_PARAMS``), the
+SHA-256 of every raw input, the ccstudy source code and the keys of the stages
+whose outputs it reads (``STAGE_UPSTREAM``).  Changing ``trends.intervention``
+re-runs only the trends stage; changing a cleaning rule re-runs everything.  A stage whose
 stamp (``data/processed/<study>/.stages/<stage>.json``) carries the same key,
 and whose recorded outputs all exist with the recorded hashes, is skipped.
 
@@ -34,7 +36,7 @@ from typing import Any, Callable
 import ccstudy
 from ccstudy.io import files
 from ccstudy.params import StudyParams, load_params
-from ccstudy.stages import STAGES
+from ccstudy.stages import STAGE_PARAMS, STAGE_UPSTREAM, STAGES
 
 log = logging.getLogger(__name__)
 
@@ -132,12 +134,18 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _stage_key(stage: str, params: StudyParams, inputs: dict, code: str, upstream: list[str]) -> str:
+def stage_params(stage: str, params: StudyParams) -> dict[str, Any]:
+    """The params values a stage depends on (see :data:`ccstudy.stages.STAGE_PARAMS`)."""
+    return {key: params.get(key) for key in STAGE_PARAMS[stage]}
+
+
+def stage_key(stage: str, params: StudyParams, inputs: dict, code: str, upstream: dict[str, str]) -> str:
+    """Cache key of a stage: notebook, its params, raw input hashes, source, upstream keys."""
     nb = NOTEBOOK_DIR / f"{stage}.ipynb"
     blob = json.dumps({
-        "stage": stage, "notebook": files.sha256_file(nb), "params": params.digest(),
+        "stage": stage, "notebook": files.sha256_file(nb), "params": stage_params(stage, params),
         "inputs": {k: v.get("sha256") for k, v in inputs.items()}, "code": code, "upstream": upstream,
-    }, sort_keys=True)
+    }, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -254,11 +262,11 @@ def run(params_path: str | Path, *, force: bool = False, only: list[str] | None 
     inputs = input_hashes(params)
     code = source_digest()
     records: list[StageRecord] = []
-    keys: list[str] = []
+    keys: dict[str, str] = {}
     nb_dir = params.report_dir / "notebooks"
     for stage in STAGES:
-        key = _stage_key(stage, params, inputs, code, list(keys))
-        keys.append(key)
+        key = stage_key(stage, params, inputs, code, {u: keys[u] for u in STAGE_UPSTREAM[stage]})
+        keys[stage] = key
         if only and stage not in only:
             continue
         if not force and _cached(params, stage, key):

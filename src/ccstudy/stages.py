@@ -26,6 +26,23 @@ log = logging.getLogger(__name__)
 
 STAGES = ("00_intake", "10_reliability", "20_validity", "30_training", "40_kpi_trends", "50_coaching")
 
+# What each stage depends on, for the pipeline's cache: the params keys (or whole sections) it
+# reads, and the stages whose outputs it reads.  A stage re-runs only when one of these, its
+# notebook, the raw inputs or the ccstudy source changed.  tests/test_stages.py checks that every
+# key a stage function reads is declared here.
+STAGE_PARAMS: dict[str, tuple[str, ...]] = {
+    "00_intake": ("scale", "inputs", "waves", "cleaning", "outputs"),
+    "10_reliability": ("scale", "waves", "reliability", "confidence", "seed"),
+    "20_validity": ("waves", "validity", "confidence", "coaching.focus_team"),
+    "30_training": ("waves", "training", "confidence"),
+    "40_kpi_trends": ("trends", "confidence"),
+    "50_coaching": ("waves", "coaching", "validity.window", "training.start", "training.end", "reports"),
+}
+STAGE_UPSTREAM: dict[str, tuple[str, ...]] = {
+    "00_intake": (),
+    **{s: ("00_intake",) for s in STAGES[1:]},
+}
+
 KPI_LABELS = {"fcr": "FCR", "csat": "CSAT", "qa_score": "QA score", "aht_sec": "AHT (s)",
               "answer_rate": "Answer rate", "attrition": "Attrition"}
 
