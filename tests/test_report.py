@@ -30,3 +30,48 @@ def test_verdicts():
 def test_md_table():
     t = rp.md_table(pd.DataFrame({"a_b": [1.23456], "p_adj": [0.0001], "s": ["x|y"]}), digits=3)
     assert t.splitlines() == ["| a b | p adj | s |", "|---|---|---|", "| 1.235 | < .001 | x\\|y |"]
+
+
+def _fake(total_alpha=0.86, anc_p=0.0001, did_p=0.0001, fcr_p=0.4):
+    from types import SimpleNamespace
+
+    params = SimpleNamespace(get=lambda key, default=None: {"confidence": 0.95}.get(key, default))
+    rel = {"summary": {"total_k": 33, "total_alpha": total_alpha, "total_ci_low": 0.84, "total_ci_high": 0.87,
+                       "total_n": 714, "n_competencies": 11, "competency_alpha_min": 0.62,
+                       "competency_alpha_min_scale": "Loyalty", "competency_alpha_max": 0.78}}
+    val = {"summary": {"total": {"fcr": {"r": 0.21, "ci_low": 0.14, "ci_high": 0.28, "p_adj": 1e-6, "n": 730}},
+                       "adjust": "holm", "n_significant_adj": 51, "n_pairs": 60, "focus_team": "VIP",
+                       "focus": {"fcr": {"n": 21, "r": 0.13, "p": 0.573}}}}
+    tr = {"ancova": {"b": 0.166, "ci_low": 0.14, "ci_high": 0.19, "p": anc_p, "n": 722},
+          "total": {"trained": {"mean_diff": 0.17, "cohens_dz": 0.86}},
+          "did_fcr": {"estimate": 0.70, "ci_low": 0.56, "ci_high": 0.84, "p": did_p, "n_clusters": 815},
+          "focus_month_on_month": {"team": "VIP", "fcr_before": 0.8918, "fcr_after": 0.8974, "fcr_change_pp": 0.56,
+                                   "before_month": "2017-02", "after_month": "2017-05",
+                                   "staff_satisfaction_change_pp": 0.88, "fcr_test": {"p": fcr_p, "n": 21}},
+          "sensitivity": {"focus_team_fcr": {"min_effect": 0.64, "power": 0.8}},
+          "training_satisfaction": {"share_satisfied": 0.981, "n_rated": 372}}
+    co = {"focus_weakest": [{"label": "Interpersonal skills", "mean": 3.317, "dimension_label": "Work ability"},
+                            {"label": "Affinity", "mean": 3.532, "dimension_label": "Work ability"}],
+          "focus_team": "VIP", "focus_n": 21, "focus_mean_total": 3.909, "centre_mean_total": 3.79,
+          "n_agents_with_weak_spots": 688, "n_mentoring_pairs": 205}
+    return SimpleNamespace(params=params, reliability=rel, validity=val, training=tr, trends={}, coaching=co)
+
+
+def test_headlines_state_numbers_and_verdicts():
+    h = rp.headlines(_fake())
+    assert h["reliable"].startswith("**Yes.**") and "**0.86** (95% CI 0.84 to 0.87, n = 714), which is good" in h["reliable"]
+    assert "r = **0.21**" in h["performance"] and "p < .001 after Holm adjustment" in h["performance"]
+    assert h["training"].startswith("**Yes, on the questionnaire and on the job.**")
+    assert "**+0.56 pp** month on month; staff satisfaction **+0.88 pp**" in h["training"]
+    assert "**not statistically significant** for 21 agents (p = .400)" in h["training"]
+    assert "could only detect an effect of d_z ≥ 0.64 with 80% power" in h["training"]
+    assert "interpersonal skills **3.32**, affinity **3.53** — all in work ability" in h["weak_spots"]
+
+
+def test_headline_verdicts_follow_the_tests():
+    assert rp.headlines(_fake(total_alpha=0.65))["reliable"].startswith("**Not yet.**")
+    assert rp.headlines(_fake(anc_p=0.2))["training"].startswith("**On the job, not on the questionnaire.**")
+    assert rp.headlines(_fake(did_p=0.3))["training"].startswith("**Yes, on the questionnaire.**")
+    t = rp.headlines(_fake(anc_p=0.2, did_p=0.3))["training"]
+    assert t.startswith("**Not demonstrably.**") and "which is not statistically significant" in t
+    assert "a change that is significant" in rp.headlines(_fake(fcr_p=0.01))["training"]

@@ -162,13 +162,25 @@ def headlines(res: StudyResults) -> dict[str, str]:
     sens = (tr.get("sensitivity") or {}).get("focus_team_fcr")
     fcr_test = mom.get("fcr_test", {})
     worked = anc["p"] < 1 - conf and anc["b"] > 0
+    did = tr.get("did_fcr") or {}
+    on_job = did.get("estimate") is not None and did["p"] < 1 - conf and did["estimate"] > 0
+    verdict = {(True, True): "Yes, on the questionnaire and on the job", (True, False): "Yes, on the questionnaire",
+               (False, True): "On the job, not on the questionnaire", (False, False): "Not demonstrably"}
     text = (
-        f"**{'Yes, on the questionnaire' if worked else 'Not demonstrably'}.** Against the untrained control group, "
+        f"**{verdict[(worked, on_job)]}.** Against the untrained control group, "
         f"trained agents' post-training total score is **{num(anc['b'], 2)}** points higher after adjusting for "
         f"their pre-training score (ANCOVA, {ci(anc['ci_low'], anc['ci_high'], level=conf)}, {p_value(anc['p'])}, "
         f"n = {anc['n']}); within the trained group the change is {num(trained.get('mean_diff'))} points "
         f"(Cohen's d_z = {num(trained.get('cohens_dz'))})."
     )
+    if did.get("estimate") is not None:
+        sig = did["p"] < 1 - conf
+        text += (
+            f" On the job, trained agents' first-contact resolution changed by **{pp(did['estimate'])}** more than "
+            f"the control group's after training (difference-in-differences, "
+            f"{ci(did['ci_low'], did['ci_high'], level=conf)}, {p_value(did['p'])}, {did['n_clusters']} agents)"
+            f"{'' if sig else ', which is not statistically significant'}."
+        )
     if "fcr_change_pp" in mom:
         text += (
             f" Team {mom['team']}'s first-contact resolution went from {pct(mom['fcr_before'])} in "
