@@ -194,3 +194,25 @@ def test_team_briefs_for_each_listed_team(study):
     weak = __import__("pandas").read_csv(study["params"].processed_dir / "tables" / "coaching_team_weak_spots.csv")
     t07 = weak[weak["team"] == "T07"].iloc[0]
     assert f"{t07['team_mean']:.2f}" in text
+
+
+def test_minimal_study_without_optional_inputs_or_control_group(tmp_path):
+    """Only the four required inputs and no control group: the study still runs and says what it cannot test."""
+    import re
+
+    from pypdf import PdfReader
+
+    params_path = copy_study(ROOT / "params" / "default.yaml", tmp_path)
+    text = params_path.read_text(encoding="utf-8")
+    for name in ("centre_kpis", "training", "staff_survey", "customer_survey"):
+        text = re.sub(rf"\n  {name}: .*", "", text)
+    params_path.write_text(text, encoding="utf-8")
+    roster = tmp_path / "data" / "raw" / "default" / "roster.csv"
+    roster.write_text(roster.read_text(encoding="utf-8").replace(",control,", ",trained,"), encoding="utf-8")
+    pipeline.run(params_path)
+    render.render_study(params_path, reports=["executive", "technical"])
+    out = load_params(params_path).report_dir
+    exec_text = " ".join(" ".join(p.extract_text() for p in PdfReader(out / "executive.pdf").pages).split())
+    assert "Not testable against a control group" in exec_text
+    tech_text = " ".join(" ".join(p.extract_text() for p in PdfReader(out / "technical.pdf").pages).split())
+    assert "No centre-level KPI series was given" in tech_text and "No comparison against a control group" in tech_text

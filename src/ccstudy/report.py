@@ -109,6 +109,11 @@ class StudyResults:
     def table(self, name: str) -> pd.DataFrame:
         return self.bundle.csv(name)
 
+    def has(self, kind: str, name: str) -> bool:
+        """Whether the bundle holds figure or table *name* (optional inputs give optional results)."""
+        rel = f"figures/{name}.png" if kind == "figure" else f"tables/{name}.csv"
+        return self.bundle.path(rel).is_file()
+
 
 def load(params_path: str | Path) -> StudyResults:
     b = Bundle(params_path)
@@ -161,18 +166,27 @@ def headlines(res: StudyResults) -> dict[str, str]:
     trained = tr["total"].get("trained", {})
     sens = (tr.get("sensitivity") or {}).get("focus_team_fcr")
     fcr_test = mom.get("fcr_test", {})
-    worked = anc["p"] < 1 - conf and anc["b"] > 0
     did = tr.get("did_fcr") or {}
-    on_job = did.get("estimate") is not None and did["p"] < 1 - conf and did["estimate"] > 0
-    verdict = {(True, True): "Yes, on the questionnaire and on the job", (True, False): "Yes, on the questionnaire",
-               (False, True): "On the job, not on the questionnaire", (False, False): "Not demonstrably"}
-    text = (
-        f"**{verdict[(worked, on_job)]}.** Against the untrained control group, "
-        f"trained agents' post-training total score is **{num(anc['b'], 2)}** points higher after adjusting for "
-        f"their pre-training score (ANCOVA, {ci(anc['ci_low'], anc['ci_high'], level=conf)}, {p_value(anc['p'])}, "
-        f"n = {anc['n']}); within the trained group the change is {num(trained.get('mean_diff'))} points "
-        f"(Cohen's d_z = {num(trained.get('cohens_dz'))})."
-    )
+    if anc:
+        worked = anc["p"] < 1 - conf and anc["b"] > 0
+        on_job = did.get("estimate") is not None and did["p"] < 1 - conf and did["estimate"] > 0
+        verdict = {(True, True): "Yes, on the questionnaire and on the job", (True, False): "Yes, on the questionnaire",
+                   (False, True): "On the job, not on the questionnaire", (False, False): "Not demonstrably"}
+        text = (
+            f"**{verdict[(worked, on_job)]}.** Against the untrained control group, "
+            f"trained agents' post-training total score is **{num(anc['b'], 2)}** points higher after adjusting for "
+            f"their pre-training score (ANCOVA, {ci(anc['ci_low'], anc['ci_high'], level=conf)}, {p_value(anc['p'])}, "
+            f"n = {anc['n']}); within the trained group the change is {num(trained.get('mean_diff'))} points "
+            f"(Cohen's d_z = {num(trained.get('cohens_dz'))})."
+        )
+    else:
+        text = (
+            f"**Not testable against a control group** (the roster has no untrained control group, so a change "
+            f"cannot be told apart from what would have happened anyway). Trained agents' total score changed by "
+            f"{num(trained.get('mean_diff'))} points from pre to post "
+            f"({ci(trained.get('ci_low'), trained.get('ci_high'), level=conf)}, {p_value(trained.get('p'))}, "
+            f"Cohen's d_z = {num(trained.get('cohens_dz'))})."
+        )
     if did.get("estimate") is not None:
         sig = did["p"] < 1 - conf
         text += (

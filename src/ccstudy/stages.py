@@ -124,15 +124,20 @@ def training(b: Bundle) -> dict[str, Any]:
     comps = list(dict.fromkeys(items["competency"]))
     focus = p.get("training.focus_team")
     prepost = train_mod.prepost_table(pairs, roster, ["total"] + dims + comps, focus_team=focus, confidence=conf)
-    anc = train_mod.ancova(pairs, roster, "total", confidence=conf)
-    mixed = train_mod.mixed(pairs, roster, "total", confidence=conf)
+    # Without both a trained and a control group there is nothing to compare against: the
+    # controlled analyses are skipped and the reports say so (pre/post changes remain).
+    groups = set(roster.loc[roster["agent_id"].isin(pairs.index), "group"].dropna())
+    controlled = {"trained", "control"} <= groups
+    anc = train_mod.ancova(pairs, roster, "total", confidence=conf) if controlled else None
+    mixed = train_mod.mixed(pairs, roster, "total", confidence=conf) if controlled else None
     kpis = b.table("agent_kpis")
     staff = b.table("staff_survey") if b.has_table("staff_survey") else None
     mom = train_mod.focus_month_on_month(kpis, roster, staff, team=focus, before=p.get("training.before_month"),
                                          after=p.get("training.after_month"), confidence=conf)
     sat = train_mod.training_satisfaction(b.table("training"), int(p.get("training.satisfied_min"))) \
         if b.has_table("training") else None
-    did = train_mod.did_fcr(kpis, roster, start=p.get("training.start"), end=p.get("training.end"), confidence=conf)
+    did = train_mod.did_fcr(kpis, roster, start=p.get("training.start"), end=p.get("training.end"),
+                            confidence=conf) if controlled else None
     n_focus = int(prepost.loc[(prepost["group"] == f"team {focus}") & (prepost["scale"] == "total"), "n"].iloc[0])
     sens = {"focus_team_paired": train_mod.sensitivity(n_focus, alpha=1 - conf, power=float(p.get("training.power")))}
     if "fcr_test" in mom:
@@ -144,14 +149,17 @@ def training(b: Bundle) -> dict[str, Any]:
         "total": {g: {c: tot.loc[g, c] for c in ("n", "pre_mean", "post_mean", "mean_diff", "ci_low", "ci_high",
                                                   "p", "cohens_dz", "dz_ci_low", "dz_ci_high", "wilcoxon_p")}
                   for g in tot.index},
-        "ancova": {"n": anc["n"], **{c: anc["effects"].iloc[0][c] for c in ("group", "b", "se", "p", "ci_low", "ci_high")}},
-        "mixed": mixed["summary"],
+        "ancova": {"n": anc["n"], **{c: anc["effects"].iloc[0][c] for c in ("group", "b", "se", "p", "ci_low", "ci_high")}}
+        if anc else None,
+        "mixed": mixed["summary"] if mixed else None,
+        "groups": sorted(groups),
         "focus_month_on_month": mom, "training_satisfaction": sat, "did_fcr": did, "sensitivity": sens,
     }
     b.write_result("training", summary)
     b.write_csv("training_prepost", prepost)
-    b.write_csv("training_ancova", anc["effects"])
-    b.write_csv("training_mixed", mixed["fixed"])
+    if anc:
+        b.write_csv("training_ancova", anc["effects"])
+        b.write_csv("training_mixed", mixed["fixed"])
     labels = scoring.labels(items)
     _fig(b, "training", figures.prepost_means(prepost, ["total"] + dims, labels))
     return {"summary": summary, "prepost": prepost, "ancova": anc}
