@@ -124,6 +124,7 @@ def training(b: Bundle) -> dict[str, Any]:
     comps = list(dict.fromkeys(items["competency"]))
     focus = p.get("training.focus_team")
     prepost = train_mod.prepost_table(pairs, roster, ["total"] + dims + comps, focus_team=focus, confidence=conf)
+    prepost.insert(2, "label", prepost["scale"].map(scoring.labels(items)))
     # Without both a trained and a control group there is nothing to compare against: the
     # controlled analyses are skipped and the reports say so (pre/post changes remain).
     groups = set(roster.loc[roster["agent_id"].isin(pairs.index), "group"].dropna())
