@@ -38,19 +38,20 @@ def _handle(exc: BaseException, debug: bool) -> int:
     except ImportError:  # pragma: no cover
         InputValidationError = ()  # type: ignore
     if isinstance(exc, ParamsError):
-        err.print(f"[bold red]Invalid study parameters[/]\n{exc}", highlight=False)
+        err.print("[bold red]Invalid study parameters[/]", highlight=False)
+        err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
         return EXIT_INPUT
     if InputValidationError and isinstance(exc, InputValidationError):
         err.print("[bold red]The inputs break the study's rules; nothing was analysed.[/]", highlight=False)
-        err.print(str(exc), highlight=False, markup=False)
+        err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
         return EXIT_INPUT
     from ccstudy.render import RenderError
 
     if isinstance(exc, (StageFailed, RenderError)):
-        err.print(f"[bold red]{exc}[/]", highlight=False)
+        err.print(str(exc), style="bold red", highlight=False, markup=False, soft_wrap=True)
         return EXIT_FAILED
     if isinstance(exc, (FileNotFoundError, ValueError)):
-        err.print(f"[bold red]Error:[/] {exc}", highlight=False, markup=False)
+        err.print(f"Error: {exc}", style="bold red", highlight=False, markup=False, soft_wrap=True)
         return EXIT_FAILED
     raise exc
 
@@ -153,10 +154,10 @@ def validate(params: Path = typer.Argument(..., help="Study params file"),
     except Exception as exc:  # noqa: BLE001
         raise typer.Exit(_handle(exc, debug))
     if report.ok:
-        console.print(f"[green]All inputs pass validation.[/] Report: {out}")
+        console.print(f"[green]All inputs pass validation.[/] Report: {_short(out)}", soft_wrap=True)
         return
-    err.print(report.to_text(), highlight=False, markup=False)
-    err.print(f"Report written to {out}")
+    err.print(report.to_text(), highlight=False, markup=False, soft_wrap=True)
+    err.print(f"Report written to {_short(out)}", highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(EXIT_INPUT)
 
 
