@@ -25,6 +25,10 @@ def test_notebook_is_clean_and_thin(path):
     tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
     assert "params_path" in tagged[0].source
+    # Opened by hand (JupyterLab starts in notebooks/), the default params path must resolve.
+    ns: dict = {}
+    exec(tagged[0].source, ns)
+    assert (path.parent / ns["params_path"]).resolve() == ROOT / "params" / "default.yaml"
     for c in code:
         tree = ast.parse(c.source)
         defs = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))]
