@@ -140,9 +140,9 @@ def training(b: Bundle) -> dict[str, Any]:
     did = train_mod.did_fcr(kpis, roster, start=p.get("training.start"), end=p.get("training.end"),
                             confidence=conf) if controlled else None
     n_focus = int(prepost.loc[(prepost["group"] == f"team {focus}") & (prepost["scale"] == "total"), "n"].iloc[0])
-    sens = {"focus_team_paired": train_mod.sensitivity(n_focus, alpha=1 - conf, power=float(p.get("training.power")))}
+    sens = {"focus_team_paired": train_mod.sensitivity(n_focus, alpha=round(1 - conf, 12), power=float(p.get("training.power")))}
     if "fcr_test" in mom:
-        sens["focus_team_fcr"] = train_mod.sensitivity(int(mom["fcr_test"]["n"]), alpha=1 - conf,
+        sens["focus_team_fcr"] = train_mod.sensitivity(int(mom["fcr_test"]["n"]), alpha=round(1 - conf, 12),
                                                        power=float(p.get("training.power")))
     tot = prepost[prepost["scale"] == "total"].set_index("group")
     summary = {
