@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import optimize
 from scipy import stats as sps
 
+from ccstudy.stats._checks import column_groups
 from ccstudy.stats._results import Result
 from ccstudy.stats.reliability import _check_scale, _normalise_reverse
 
@@ -214,28 +215,10 @@ def _fit_indices(S: np.ndarray, Sigma: np.ndarray, n: int, n_par: int) -> dict[s
 def _check_model(
     items: pd.DataFrame, model: object, higher_order: object
 ) -> tuple[dict[str, list], dict[str, list]]:
-    if not isinstance(model, Mapping) or len(model) == 0:
-        raise ValueError(
-            f"model must be a non-empty dict of factor name -> item columns, got {model!r}; "
-            "e.g. model={'empathy': ['e1', 'e2', 'e3'], ...}"
-        )
-    spec: dict[str, list] = {}
-    for f, cols in model.items():
-        if isinstance(cols, str) or not isinstance(cols, Sequence):
-            raise TypeError(f"model[{f!r}] must be a list of item columns, got {cols!r}")
-        cols = list(cols)
-        absent = [c for c in cols if c not in items.columns]
-        if absent:
-            raise ValueError(
-                f"model[{f!r}] names column(s) not in items: {absent!r}; "
-                f"available columns are {list(items.columns)!r}"
-            )
-        if len(cols) < 2:
-            raise ValueError(
-                f"model[{f!r}] has {len(cols)} indicator(s); a factor needs at least 2 "
-                "(3 or more to be identified on its own)"
-            )
-        spec[str(f)] = cols
+    spec = column_groups(items, model, arg="model", member="factor",
+                         need="a factor needs at least 2 (3 or more to be identified on its own)",
+                         example="{'empathy': ['e1', 'e2', 'e3'], ...}")
+    spec = {str(f): cols for f, cols in spec.items()}
     clash = [f for f in spec if f in items.columns]
     if clash:
         raise ValueError(f"factor name(s) {clash!r} are also item columns; rename the factors")

@@ -23,6 +23,7 @@ from scipy import optimize, special
 from scipy import linalg as sla
 from scipy.linalg import blas
 
+from ccstudy.stats._checks import column_groups
 from ccstudy.stats._results import Result
 
 __all__ = [
@@ -941,29 +942,11 @@ def _scale_spec(
     items: object, scales: object, total: str | None, reverse: object
 ) -> tuple[dict[str, list], list, tuple[str, ...]]:
     """Validate a scales mapping; return (scale -> columns incl. total, all columns, reverse)."""
-    if not isinstance(scales, Mapping) or len(scales) == 0:
-        raise ValueError(
-            f"scales must be a non-empty dict of scale name -> item columns, got {scales!r}"
-        )
     if not isinstance(items, pd.DataFrame):
         raise TypeError(
             f"items must be a pandas DataFrame, got {type(items).__name__}"
         )
-    spec: dict[str, list] = {}
-    for name, cols in scales.items():
-        if isinstance(cols, str) or not isinstance(cols, Iterable):
-            raise TypeError(f"scales[{name!r}] must be a list of column names, got {cols!r}")
-        cols = list(cols)
-        missing_cols = [c for c in cols if c not in items.columns]
-        if missing_cols:
-            raise ValueError(
-                f"scales[{name!r}] names column(s) not in items: {missing_cols!r}"
-            )
-        if len(cols) < 2:
-            raise ValueError(
-                f"scales[{name!r}] has {len(cols)} item(s); a scale needs at least 2 items"
-            )
-        spec[name] = cols
+    spec = column_groups(items, scales, arg="scales", member="scale", need="a scale needs at least 2 items")
     union: list = []
     for cols in spec.values():
         for c in cols:
