@@ -125,7 +125,6 @@ def load(params_path: str | Path) -> StudyResults:
 def headlines(res: StudyResults) -> dict[str, str]:
     """The four questions answered in one or two sentences each, with numbers."""
     conf = res.params.get("confidence", 0.95)
-    level = int(round(conf * 100))
     rel = res.reliability["summary"]
     val = res.validity["summary"]
     tr = res.training

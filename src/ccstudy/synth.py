@@ -271,7 +271,7 @@ def _responses(rng, roster, items):
     raw_pre[:, rev] = lo + hi - raw_pre[:, rev]
     raw_post[:, rev] = lo + hi - raw_post[:, rev]
 
-    pre_start, post_start = pd.Timestamp(PRE_WAVE[0]), pd.Timestamp(POST_WAVE[0])
+    pre_start = pd.Timestamp(PRE_WAVE[0])
     hired_before_pre = (roster["hire_date"] < pre_start).to_numpy()
     exit_ = roster["exit_date"]
     in_post = (hired_before_pre & (exit_.isna() | (exit_ > pd.Timestamp(POST_WAVE[1])))).to_numpy()
