@@ -78,12 +78,14 @@ def intake(b: Bundle) -> dict[str, Any]:
 def reliability(b: Bundle) -> dict[str, Any]:
     """Stage 10: alpha and relatives for every competency, dimension and the total."""
     p = b.params
+    # reliability.wave names a wave role ("pre"/"post", mapped through waves.*) or a wave label.
+    role = p.get("reliability.wave", "pre")
+    wave = p.get(f"waves.{role}", role)
+    responses, items = b.table("responses"), b.table("items")
     out = rel_mod.reliability_tables(
-        b.table("responses"), b.table("items"), scale=_scale(b), wave=p.get("waves." + p.get("reliability.wave", "pre"), p.get("reliability.wave")),
-        missing=p.get("reliability.missing"), confidence=p.get("confidence"),
-        n_boot=int(p.get("reliability.n_boot", 0)), seed=p.seed)
-    wave = p.get("waves." + p.get("reliability.wave", "pre"), p.get("reliability.wave"))
-    fm = rel_mod.factor_model(b.table("responses"), b.table("items"), scale=_scale(b), wave=wave)
+        responses, items, scale=_scale(b), wave=wave, missing=p.get("reliability.missing"),
+        confidence=p.get("confidence"), n_boot=int(p.get("reliability.n_boot", 0)), seed=p.seed)
+    fm = rel_mod.factor_model(responses, items, scale=_scale(b), wave=wave)
     out["cfa"] = fm
     b.write_csv("cfa_loadings", fm["loadings"].reset_index() if fm["loadings"].index.name else fm["loadings"])
     b.write_csv("cfa_omega", fm["omega"])
