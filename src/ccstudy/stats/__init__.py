@@ -14,6 +14,7 @@ from ccstudy.stats.trends import its
 from ccstudy.stats.association import correlation_table, adjust_pvalues
 from ccstudy.stats.effects import did, mixed_effect
 from ccstudy.stats.power import sensitivity
+from ccstudy.stats.change import reliable_change
 
 __all__ = [
     "Result",
@@ -29,4 +30,5 @@ __all__ = [
     "did",
     "mixed_effect",
     "sensitivity",
+    "reliable_change",
 ]
