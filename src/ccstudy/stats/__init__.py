@@ -15,6 +15,7 @@ from ccstudy.stats.association import correlation_table, adjust_pvalues
 from ccstudy.stats.effects import did, mixed_effect
 from ccstudy.stats.power import sensitivity
 from ccstudy.stats.change import reliable_change
+from ccstudy.stats.invariance import longitudinal_invariance
 from ccstudy.stats.polychoric import polychoric
 
 __all__ = [
@@ -32,5 +33,6 @@ __all__ = [
     "mixed_effect",
     "sensitivity",
     "reliable_change",
+    "longitudinal_invariance",
     "polychoric",
 ]
