@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from ccstudy.escape import markdown as md
 from ccstudy.io.bundle import Bundle
 
 
@@ -55,10 +56,13 @@ def md_table(frame: pd.DataFrame, digits: int = 2) -> str:
 
     Floats are rounded to *digits*; p-value columns (``p``, ``p_adj``,
     ``*_p``) are shown as ``<.001`` / ``.034``; underscores in headers become
-    spaces so that long headers can wrap.
+    spaces so that long headers can wrap.  Every text cell and header is user
+    text: it is escaped (:func:`ccstudy.escape.markdown`) so that no name is
+    read as markup, raw HTML or a citation.
     """
     cols = [str(c) for c in frame.columns]
-    lines = ["| " + " | ".join(c.replace("_", " ") for c in cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    lines = ["| " + " | ".join(md(c.replace("_", " ")) for c in cols) + " |",
+             "|" + "|".join("---" for _ in cols) + "|"]
     for _, row in frame.iterrows():
         cells = []
         for col, v in zip(cols, row.tolist()):
@@ -67,7 +71,7 @@ def md_table(frame: pd.DataFrame, digits: int = 2) -> str:
             elif isinstance(v, float):
                 cells.append(num(v, digits))
             else:
-                cells.append("" if v is None else str(v).replace("|", "\\|"))
+                cells.append("" if v is None else md(v))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -136,7 +140,7 @@ def headlines(res: StudyResults) -> dict[str, str]:
         f"**{num(rel['total_alpha'])}** ({ci(rel['total_ci_low'], rel['total_ci_high'], level=conf)}, "
         f"n = {rel['total_n']}), which is {reliability_verdict(rel['total_alpha'])}. "
         f"Across the {rel['n_competencies']} three-item competency scales alpha ranges from "
-        f"{num(rel['competency_alpha_min'])} ({rel['competency_alpha_min_scale']}) to "
+        f"{num(rel['competency_alpha_min'])} ({md(rel['competency_alpha_min_scale'])}) to "
         f"{num(rel['competency_alpha_max'])}."
         if rel["total_alpha"] >= 0.7 else
         f"**Not yet.** The total scale's alpha is {num(rel['total_alpha'])} "
@@ -156,7 +160,7 @@ def headlines(res: StudyResults) -> dict[str, str]:
         )
         foc = (val.get("focus") or {}).get("fcr")
         if foc:
-            out["performance"] += (f" In team {val['focus_team']} (n = {foc['n']}) the correlation is "
+            out["performance"] += (f" In team {md(val['focus_team'])} (n = {foc['n']}) the correlation is "
                                    f"r = {num(foc['r'])} ({p_value(foc['p'])}).")
 
     anc = tr["ancova"]
@@ -196,8 +200,8 @@ def headlines(res: StudyResults) -> dict[str, str]:
         )
     if "fcr_change_pp" in mom:
         text += (
-            f" Team {mom['team']}'s first-contact resolution went from {pct(mom['fcr_before'])} in "
-            f"{mom['before_month']} to {pct(mom['fcr_after'])} in {mom['after_month']} "
+            f" Team {md(mom['team'])}'s first-contact resolution went from {pct(mom['fcr_before'])} in "
+            f"{md(mom['before_month'])} to {pct(mom['fcr_after'])} in {md(mom['after_month'])} "
             f"(**{pp(mom['fcr_change_pp'])}** month on month"
         )
         if "staff_satisfaction_change_pp" in mom:
@@ -217,11 +221,11 @@ def headlines(res: StudyResults) -> dict[str, str]:
 
     weakest = co.get("focus_weakest") or []
     if weakest:
-        items = ", ".join(f"{w['label'].lower()} **{num(w['mean'])}**" for w in weakest)
+        items = ", ".join(f"{md(w['label'].lower())} **{num(w['mean'])}**" for w in weakest)
         dim_labels = {w.get("dimension_label") for w in weakest}
-        dims = f" — all in {dim_labels.pop().lower()}" if len(dim_labels) == 1 and None not in dim_labels else ""
+        dims = f" — all in {md(dim_labels.pop().lower())}" if len(dim_labels) == 1 and None not in dim_labels else ""
         out["weak_spots"] = (
-            f"Team {co['focus_team']} (n = {co['focus_n']}) scores **{num(co['focus_mean_total'])}** on average "
+            f"Team {md(co['focus_team'])} (n = {co['focus_n']}) scores **{num(co['focus_mean_total'])}** on average "
             f"(centre {num(co['centre_mean_total'])}); its weakest competencies are {items}{dims}. "
             f"Across the centre, {co['n_agents_with_weak_spots']} agents have at least one personal weak spot "
             f"and {co['n_mentoring_pairs']} mentoring pairs are proposed."
@@ -237,7 +241,8 @@ def kpi_headline(res: StudyResults) -> str | None:
     for k, label in (("fcr", "first-contact resolution"), ("attrition", "monthly attrition")):
         if k in its:
             e = its[k]
-            parts.append(f"{label} {num(e['first'])}% → **{num(e['last'])}%** ({e['first_month']} → {e['last_month']})")
+            parts.append(f"{label} {num(e['first'])}% → **{num(e['last'])}%** "
+                         f"({md(e['first_month'])} → {md(e['last_month'])})")
     tail = []
     for k, label in (("answer_rate", "answer rate"), ("csat", "customer satisfaction")):
         if k in its:

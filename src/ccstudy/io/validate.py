@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ccstudy.escape import markdown, visible
 from ccstudy.io.parsers import (  # noqa: F401  (re-exported: the cell parsers used to live here)
     DATE_FORMATS,
     _arrow,
@@ -114,7 +115,7 @@ class Problem:
 
 
 def _quote(v: str) -> str:
-    v = v.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+    v = visible(v)  # invisible and control characters as escapes: 'A0194\u200b'
     v = v if len(v) <= 60 else v[:57] + "..."
     return "'" + v.replace("'", "\\'") + "'" if v != "" else "(blank)"
 
@@ -179,7 +180,7 @@ class ValidationReport:
 
 
 def _md(s: str) -> str:
-    return str(s).replace("|", "\\|").replace("\n", " ")
+    return markdown(s)  # file names, headers and cell values are user text
 
 
 class InputValidationError(ValueError):
