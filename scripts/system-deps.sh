@@ -24,9 +24,9 @@ if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
 fi
 echo "system-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq || echo "system-deps: apt-get update failed" >&2
+apt-get -o DPkg::Lock::Timeout=600 update -qq || echo "system-deps: apt-get update failed" >&2
 # one package at a time: a package missing from this Debian release does not block the others
 for p in "${missing[@]}"; do
-    apt-get install -y -qq --no-install-recommends "$p" >/dev/null || echo "system-deps: could not install $p" >&2
+    apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "$p" >/dev/null || echo "system-deps: could not install $p" >&2
 done
 exit 0
