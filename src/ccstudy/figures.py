@@ -21,7 +21,9 @@ PALETTE = {"trained": "#1f6f8b", "control": "#9aa5b1", "focus": "#d1603d", "line
 
 def _style() -> None:
     sns.set_theme(style="whitegrid", context="notebook", font="DejaVu Sans")
-    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 150, "axes.titleweight": "bold"})
+    # labels are user text (team, competency names): a '$' must not start mathtext
+    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 150, "axes.titleweight": "bold",
+                         "text.parse_math": False})
 
 
 def reliability_bars(scales: pd.DataFrame, threshold: float = 0.7) -> plt.Figure:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from ccstudy.escape import markdown as md
 from ccstudy.io.bundle import Bundle
 
 
@@ -77,12 +78,9 @@ def strength(r: float) -> str:
     return "weak" if a < 0.3 else ("moderate" if a < 0.5 else "strong")
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|@$~^=:\"'&])")
-
-
 def md_text(value: Any) -> str:
-    """User text (a team, agent or competency name) as literal Markdown: every markup character escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", str(value))
+    """User text (a team, agent or competency name) as literal Markdown (:func:`ccstudy.escape.markdown`)."""
+    return md(value)
 
 
 def association(r: float | None, lo: float | None, hi: float | None) -> str:
