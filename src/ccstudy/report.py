@@ -332,6 +332,10 @@ def _weak_spot_answer(res: StudyResults) -> str:
     return text + "."
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
 def headlines(res: StudyResults) -> dict[str, str]:
     """The four questions answered in one or two sentences each, with numbers.
 
@@ -341,11 +345,11 @@ def headlines(res: StudyResults) -> dict[str, str]:
     skipped = dict(not_studied(res))
     out = {"reliable": _reliability_answer(res, conf)}
     perf = _performance_answer(res, conf)
-    out["performance"] = perf or ("**Not studied.** " + skipped.get(
-        "score–KPI correlations", "no agent KPIs were given") + ".")
+    out["performance"] = perf or ("**Not studied.** " + _sentence(skipped.get(
+        "score–KPI correlations", "no agent KPIs were given")))
     train = _training_answer(res, conf)
-    out["training"] = train or ("**Not studied yet.** " + skipped.get(
-        "pre/post change in competency scores", "there is one wave of responses only") + ".")
+    out["training"] = train or ("**Not studied yet.** " + _sentence(skipped.get(
+        "pre/post change in competency scores", "there is one wave of responses only")))
     out["weak_spots"] = _weak_spot_answer(res)
     return out
 
