@@ -213,8 +213,8 @@ def params_for(shape: Shape, input_dir: str) -> dict[str, Any]:
         if name == "centre_kpis":
             p["inputs"][name]["rate_scale"] = "percent"
         if name == "roster" and shape.chinese_headers:
-            p["inputs"][name].update(encoding="gbk", columns={k: _CN[k] for k in ("agent_id", "team", "hire_date",
-                                                                                "exit_date")})
+            cols = ("agent_id", "team", "hire_date", "exit_date") + (("group",) if shape.control else ())
+            p["inputs"][name].update(encoding="gbk", columns={k: _CN[k] for k in cols})
     if len(shape.waves) > 1:
         p["training"] = {"programme": "Soft skills", "start": "2024-03", "end": "2024-04"}
         if "roster" in shape.inputs:
