@@ -10,17 +10,21 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
-from ccstudy import coaching as coach
-from ccstudy import figures
-from ccstudy.analysis import reliability as rel_mod
-from ccstudy.analysis import scoring
-from ccstudy.analysis import training as train_mod
-from ccstudy.analysis import trends as trend_mod
-from ccstudy.analysis import validity as val_mod
+from ccstudy._lazy import lazy_module
 from ccstudy.io.bundle import Bundle, team_slug
+
+# Imported on first use (see ccstudy._lazy): a stage kernel loads only what its stage needs,
+# e.g. the intake never pays for matplotlib, seaborn, scipy.stats or statsmodels.
+plt = lazy_module("matplotlib.pyplot")
+coach = lazy_module("ccstudy.coaching")
+figures = lazy_module("ccstudy.figures")
+rel_mod = lazy_module("ccstudy.analysis.reliability")
+scoring = lazy_module("ccstudy.analysis.scoring")
+train_mod = lazy_module("ccstudy.analysis.training")
+trend_mod = lazy_module("ccstudy.analysis.trends")
+val_mod = lazy_module("ccstudy.analysis.validity")
 
 log = logging.getLogger(__name__)
 
