@@ -813,8 +813,16 @@ class StudyParams:
 
 
 def study_root(path: Path) -> Path:
+    """The folder relative paths resolve against.
+
+    The parent of an enclosing ``params/`` folder one or two levels up (so ``params/x.yaml`` and
+    ``params/examples/x.yaml`` both resolve against the project), else the params file's own folder.
+    """
     path = path.resolve()
-    return path.parent.parent if path.parent.name == "params" else path.parent
+    for parent in list(path.parents)[:2]:
+        if parent.name == "params":
+            return parent.parent
+    return path.parent
 
 
 #: Sections whose problems leave the inputs unlocatable or unreadable (no input check is then possible).

@@ -19,7 +19,7 @@ Kinds
              input's ``rate_scale`` declares; ``"85%"`` is always read as 0.85.
              Stored as a fraction.
 ``fraction`` a share always given as a fraction in [0, 1] (``"85%"`` accepted)
-``date``     a calendar date (``YYYY-MM-DD``; see validate.DATE_FORMATS)
+``date``     a calendar date (``YYYY-MM-DD``; see parsers.DATE_FORMATS)
 ``month``    a calendar month, stored as ``"YYYY-MM"``
 ``flag``     0/1 (also true/false, yes/no, 是/否), stored as bool
 ``score``    a questionnaire answer: a number or a label from ``scale.labels``
