@@ -21,6 +21,9 @@ def test_validate_default_study_passes(tmp_path):
     assert r.exit_code == 0, r.output
     assert "All inputs pass validation" in r.output
     assert (tmp_path / "reports" / "_out" / "default" / "validation_report.md").is_file()
+    # what the study will answer, from the plan made on the cleaned tables (nothing else is written)
+    assert "This study will answer:" in r.output and "+ score–KPI correlations" in r.output
+    assert not (tmp_path / "data" / "processed").exists()
 
 
 def test_validate_names_file_row_and_column_and_exits_2(tmp_path):
@@ -34,7 +37,7 @@ def test_validate_names_file_row_and_column_and_exits_2(tmp_path):
     assert "roster.csv" in r.output and "row 6" in r.output and "hire_date" in r.output
     assert "Traceback" not in r.output
     report = (tmp_path / "reports" / "_out" / "default" / "validation_report.md").read_text(encoding="utf-8")
-    assert "roster.csv" in report and "hire_date" in report
+    assert "roster\\.csv" in report and "hire\\_date" in report  # user text escaped for Markdown
 
 
 def test_run_stops_before_analysis_on_bad_input(tmp_path):

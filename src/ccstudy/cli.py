@@ -176,17 +176,20 @@ def validate(params: Path = typer.Argument(..., help="Study params file"),
     suggestion, input cells with file, row and column).
     """
     from ccstudy.io import files
-    from ccstudy.io.validate import validate_files
+    from ccstudy.io.validate import check_files
 
     try:
-        p, report = validate_files(params)
+        p, report, checked = check_files(params)
         out = files.write_text(p.report_dir / "validation_report.md", report.to_markdown()) if p is not None \
             else None
     except Exception as exc:  # noqa: BLE001
         raise typer.Exit(_handle(exc, debug))
-    if report.ok and p is not None:
+    if report.ok and p is not None and checked is not None:
         console.print(f"[green]All inputs pass validation.[/] Report: {_short(out)}", soft_wrap=True)
-        _print_plan(p)
+        try:
+            console.print(_plan_summary(p, checked), highlight=False, markup=False, soft_wrap=True)
+        except Exception as exc:  # noqa: BLE001
+            raise typer.Exit(_handle(exc, debug))
         return
     err.print(report.to_text(), highlight=False, markup=False, soft_wrap=True)
     if out is not None:
@@ -194,14 +197,13 @@ def validate(params: Path = typer.Argument(..., help="Study params file"),
     raise typer.Exit(EXIT_INPUT)
 
 
-def _print_plan(params) -> None:
-    """What the study will and will not answer with these inputs (the plan made after validation)."""
-    # PLAN CALL SITE: ccstudy.plan.make_plan arrives with the stage/plan restructure; until then the
-    # validate command stops after the validation report.
-    try:
-        from ccstudy.plan import make_plan  # noqa: F401
-    except ImportError:
-        return
+def _plan_summary(params, checked) -> str:
+    """What the study will and will not answer: the plan made from the cleaned tables (nothing is written)."""
+    from ccstudy.io.intake import clean_checked
+    from ccstudy.stages import study_plan
+
+    result = clean_checked(checked, params)
+    return study_plan(params, result.tables).summary()
 
 
 @app.command()

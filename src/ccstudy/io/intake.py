@@ -43,8 +43,8 @@ from ccstudy.io.validate import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["IntakeResult", "run_intake", "write_intake", "InputValidationError", "ValidationReport",
-           "validate_study"]
+__all__ = ["IntakeResult", "run_intake", "write_intake", "clean_checked", "InputValidationError",
+           "ValidationReport", "validate_study"]
 
 
 @dataclasses.dataclass
@@ -75,6 +75,13 @@ def run_intake(params: Any, *, write_validation_report: bool = True) -> IntakeRe
     if not report.ok:
         log.info("input validation failed: %d problem(s)", len(report.problems))
         raise InputValidationError(report)
+    return _clean(checked, params)
+
+
+def clean_checked(checked: Checked, params: Any) -> IntakeResult:
+    """Clean what a clean validation read (:func:`ccstudy.io.validate.check_files`); nothing is written."""
+    if not checked.report.ok:
+        raise InputValidationError(checked.report)
     return _clean(checked, params)
 
 

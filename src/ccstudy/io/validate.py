@@ -956,14 +956,9 @@ def write_report(report: ValidationReport, params: Any) -> Path:
     return write_text(Path(params.report_dir) / "validation_report.md", report.to_markdown())
 
 
-def validate_files(params_path: str | Path, overrides: dict[str, Any] | None = None) -> tuple[Any, ValidationReport]:
-    """Check a study's params file and its inputs in one pass: ``(params or None, report)``.
-
-    The report lists the params problems (file, line of the key, suggestion) first, then every input
-    problem and every params value the data contradict (a wave label, a KPI column, a focus team).
-    The inputs are read whenever the params that locate them are valid, so one run shows everything
-    to fix.  ``params`` is None when the params file cannot be used at all.
-    """
+def check_files(params_path: str | Path, overrides: dict[str, Any] | None = None
+                ) -> tuple[Any, ValidationReport, Checked | None]:
+    """:func:`validate_files`, also returning what validation read (None when the inputs were not read)."""
     from ccstudy.params import check_params_file, study_root
 
     path = Path(params_path)
@@ -972,14 +967,28 @@ def validate_files(params_path: str | Path, overrides: dict[str, Any] | None = N
         shown = str(path.resolve().relative_to(study_root(path)))
     except ValueError:
         shown = str(path)
+    checked = None
     if params is not None:
-        report = validate_study(params)
+        checked = check_study(params)
+        report = checked.report
     else:
         report = ValidationReport(study=path.stem, input_dir="")
     report.problems[:0] = [
         Problem(file=shown, rule=pp.rule, message=pp.message, column=pp.key or None,
                 rows=(pp.line,) if pp.line else (), count=1 if pp.line else 0, in_params=True)
         for pp in pproblems]
+    return params, report, checked
+
+
+def validate_files(params_path: str | Path, overrides: dict[str, Any] | None = None) -> tuple[Any, ValidationReport]:
+    """Check a study's params file and its inputs in one pass: ``(params or None, report)``.
+
+    The report lists the params problems (file, line of the key, suggestion) first, then every input
+    problem and every params value the data contradict (a wave label, a KPI column, a focus team).
+    The inputs are read whenever the params that locate them are valid, so one run shows everything
+    to fix.  ``params`` is None when the params file cannot be used at all.
+    """
+    params, report, _ = check_files(params_path, overrides)
     return params, report
 
 
@@ -996,7 +1005,8 @@ def main_validate(params_path: str | Path, stream: TextIO | None = None) -> int:
 
 
 __all__ = [
-    "InputValidationError", "Problem", "ValidationReport", "validate_study", "validate_files", "main_validate",
+    "InputValidationError", "Problem", "ValidationReport", "validate_study", "validate_files", "check_files",
+    "main_validate",
     "write_report", "check_params_against_data",
     "check_study", "Checked", "Loaded", "norm_key",
 ]
