@@ -95,9 +95,9 @@ class Problem:
                 else:
                     parts.append(f"rows {', '.join(shown[:-1])} and {shown[-1]}")
         if self.column is not None:
-            col = f"column {self.column}"
+            col = f"column {visible(self.column)}"
             if self.header and self.header != self.column:
-                col += f' ("{self.header}")'
+                col += f' ("{visible(self.header)}")'
             parts.append(col)
         return ", ".join(parts)
 
