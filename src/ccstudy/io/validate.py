@@ -708,8 +708,22 @@ def _column_hint(header: str, schema: TableSchema, name: str) -> str:
     return ""
 
 
-def _not_used_notes(ld: Loaded, schema: TableSchema, report: ValidationReport) -> None:
+def _params_columns(params: Any) -> set[str]:
+    """Extra columns the params ask an analysis to read (KPIs correlated, covariates)."""
+    out: set[str] = set()
+    for key in ("validity.kpis", "validity.covariates"):
+        try:
+            v = params.get(key, []) or []
+        except (KeyError, AttributeError, TypeError):
+            v = []
+        out |= {norm_key(x) for x in (v if isinstance(v, (list, tuple)) else [v])}
+    return out
+
+
+def _not_used_notes(ld: Loaded, schema: TableSchema, report: ValidationReport, used: set[str] = frozenset()) -> None:
     for h in ld.not_used:
+        if norm_key(h) in used:
+            continue
         report.notes.append(f"{ld.file}: column '{visible(h)}' is not used by any analysis"
                             + _column_hint(h, schema, ld.name))
 
@@ -825,7 +839,7 @@ def check_study(params: Any) -> Checked:
             _finish_info(report, ld)
             continue
         parse_table(ld, schema, params, problems, waves=waves, labels=labels, items=items)
-        _not_used_notes(ld, schema, report)
+        _not_used_notes(ld, schema, report, _params_columns(params))
         t = ld.typed
         assert t is not None
 
