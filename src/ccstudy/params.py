@@ -54,6 +54,7 @@ class ParamsProblem:
     key: str
     message: str
     line: int | None = None
+    rule: str = "params_value"   # params_file | params_duplicate_key | params_unknown_key | params_required | params_value
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.message}" if self.line else self.message
@@ -74,14 +75,42 @@ class ParamsError(ValueError):
         super().__init__(f"{self.path}: {len(self.problems)} problem(s) in the study parameters:\n{lines}")
 
 
+def _osa_distance(a: str, b: str) -> int:
+    """Edit distance counting an adjacent transposition as one edit (optimal string alignment)."""
+    d = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a) + 1):
+        d[i][0] = i
+    for j in range(len(b) + 1):
+        d[0][j] = j
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
 def did_you_mean(word: Any, choices: list[str] | tuple[str, ...] | set[str], cutoff: float = 0.6) -> str:
-    """``" (did you mean 'x'?)"`` for the closest of *choices*, or ``""``."""
-    close = difflib.get_close_matches(str(word), sorted(str(c) for c in choices), n=1, cutoff=cutoff)
-    if not close:
-        lowered = {str(c).lower(): str(c) for c in choices}
-        if str(word).lower() in lowered:
-            close = [lowered[str(word).lower()]]
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    """``" (did you mean 'x'?)"`` for the closest of *choices*, or ``""``.
+
+    Close means: the same ignoring case, a typo of at most one edit (two for words of more than
+    six characters; a swap of neighbours is one edit), or a difflib similarity of at least *cutoff*.
+    """
+    word = str(word)
+    pool = sorted({str(c) for c in choices if str(c) != word})
+    if not pool:
+        return ""
+    folded = word.casefold()
+    best = min(pool, key=lambda c: (_osa_distance(folded, c.casefold()), c))
+    limit = 2 if len(word) > 6 else 1
+    if _osa_distance(folded, best.casefold()) <= limit:
+        return f" (did you mean {best!r}?)"
+    close = difflib.get_close_matches(folded, [c.casefold() for c in pool], n=1, cutoff=cutoff)
+    if close:
+        hit = next(c for c in pool if c.casefold() == close[0])
+        return f" (did you mean {hit!r}?)"
+    return ""
 
 
 # --------------------------------------------------------------------------------------------- value kinds
@@ -479,8 +508,8 @@ def read_yaml(text: str) -> tuple[Any, dict[str, int], list[ParamsProblem]]:
     finally:
         loader.dispose()
     lines = {".".join(p): n for p, n in loader.key_lines.items()}
-    dups = [ParamsProblem(".".join(p), f"'{'.'.join(p)}' is given twice (lines {a} and {b}); keep one", b)
-            for p, a, b in loader.duplicates]
+    dups = [ParamsProblem(".".join(p), f"'{'.'.join(p)}' is given twice (lines {a} and {b}); keep one", b,
+                          "params_duplicate_key") for p, a, b in loader.duplicates]
     return data, lines, dups
 
 
@@ -497,8 +526,8 @@ class _Checker:
             path = path.rpartition(".")[0]
         return None
 
-    def add(self, path: str, message: str, line_of: str | None = None) -> None:
-        self.problems.append(ParamsProblem(path, message, self.line(line_of if line_of is not None else path)))
+    def add(self, path: str, message: str, line_of: str | None = None, rule: str = "params_value") -> None:
+        self.problems.append(ParamsProblem(path, message, self.line(line_of if line_of is not None else path), rule))
 
     # a value against its key's declaration
     def value(self, key: Key, raw: Any) -> Any:
@@ -536,7 +565,7 @@ class _Checker:
                     if sub.required:
                         self.add(path, f"'{path}' is required but missing"
                                        + (f" (e.g. {_yaml_inline(sub.example)})" if sub.example is not None else ""),
-                                 line_of=prefix.rstrip("."))
+                                 line_of=prefix.rstrip("."), rule="params_required")
                     elif sub.default is not None or not prefix.startswith("inputs."):
                         # an input option not given stays absent (readers apply their own fallback)
                         out[name] = copy.deepcopy(sub.default)
@@ -560,7 +589,7 @@ class _Checker:
             if elsewhere:
                 hint = f" (did you mean {elsewhere[0]!r}?)"
         allowed = "" if hint else f"; allowed: {', '.join(sorted(tree))}"
-        self.add(path, f"'{path}' is not {where}{hint}{allowed}")
+        self.add(path, f"'{path}' is not {where}{hint}{allowed}", rule="params_unknown_key")
 
     def waves(self, raw: Any) -> dict[str, Any] | None:
         out: dict[str, Any] = {"order": [], "pre": None, "post": None, "follow_up": None, "post_start": None}
@@ -610,7 +639,7 @@ class _Checker:
             else:
                 if raw.get("pre") is None:
                     self.add("waves.pre", "'waves.pre' is required but missing: the label of the first wave "
-                                          "(or write waves: [T1, T2])", line_of="waves")
+                                          "(or write waves: [T1, T2])", line_of="waves", rule="params_required")
                 if roles["follow_up"] is not None and roles["post"] is None:
                     self.add("waves.follow_up", "'waves.follow_up' needs 'waves.post' (the wave between)")
                 order = [v for v in roles.values() if v is not None]
@@ -801,6 +830,45 @@ def study_root(path: Path) -> Path:
     return path.parent
 
 
+#: Sections whose problems leave the inputs unlocatable or unreadable (no input check is then possible).
+_CORE = ("study", "scale", "inputs", "waves", "outputs")
+
+
+def check_params_file(path: str | Path, overrides: dict[str, Any] | None = None
+                      ) -> tuple[StudyParams | None, list[ParamsProblem]]:
+    """Read and check a params file without raising for its problems.
+
+    Returns the study (every default applied) and the list of problems, each with the line of its
+    key.  The study is None when the file cannot be read or a key that locates or reads the inputs
+    (``study``, ``scale``, ``inputs``, ``waves``, ``outputs``) is wrong; otherwise the inputs can be
+    checked in the same pass and every problem reported together
+    (:func:`ccstudy.io.validate.validate_files`).  Keys with a wrong value take their default.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None, [ParamsProblem("", f"params file not found (looked for {path.resolve()})", rule="params_file")]
+    try:
+        raw, lines, dups = read_yaml(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        return None, [ParamsProblem("", f"not valid YAML{where}: {getattr(exc, 'problem', exc)}",
+                                    mark.line + 1 if mark else None, "params_file")]
+    except UnicodeDecodeError:
+        return None, [ParamsProblem("", "params file is not UTF-8 text", rule="params_file")]
+    if not isinstance(raw, dict):
+        return None, [ParamsProblem("", "params file must be a YAML mapping (key: value lines)", rule="params_file")]
+    if overrides:
+        raw = merge(raw, overrides)
+    values, problems = check_values(raw, lines)
+    problems = sorted(dups + problems, key=lambda p: (p.line is None, p.line or 0))
+    if any(p.key.split(".")[0] in _CORE for p in problems):
+        return None, problems
+    study = StudyParams(path=path.resolve(), root=study_root(path), values=values,
+                        given=frozenset(_given_paths(raw)), lines=dict(lines))
+    return study, problems
+
+
 def load_params(path: str | Path, overrides: dict[str, Any] | None = None) -> StudyParams:
     """Read a study's params file, apply the defaults and check every key and value.
 
@@ -812,27 +880,10 @@ def load_params(path: str | Path, overrides: dict[str, Any] | None = None) -> St
         Listing every problem at once (missing file, YAML syntax, duplicated or unknown keys,
         wrong types or values), each with the line of the key.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ParamsError(path, [f"params file not found (looked for {path.resolve()})"])
-    try:
-        raw, lines, dups = read_yaml(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ParamsError(path, [f"not valid YAML{where}: {getattr(exc, 'problem', exc)}"]) from None
-    except UnicodeDecodeError:
-        raise ParamsError(path, ["params file is not UTF-8 text"]) from None
-    if not isinstance(raw, dict):
-        raise ParamsError(path, ["params file must be a YAML mapping (key: value lines)"])
-    if overrides:
-        raw = merge(raw, overrides)
-    values, problems = check_values(raw, lines)
-    problems = sorted(dups + problems, key=lambda p: (p.line is None, p.line or 0))
-    if problems:
+    study, problems = check_params_file(path, overrides)
+    if problems or study is None:
         raise ParamsError(path, problems)
-    return StudyParams(path=path.resolve(), root=study_root(path), values=values,
-                       given=frozenset(_given_paths(raw)), lines=dict(lines))
+    return study
 
 
 def copy_study(params_path: str | Path, dest_root: str | Path) -> Path:

@@ -306,7 +306,7 @@ def parse_number(frame: pd.DataFrame, col: Col, pr: Problems, input_name: str,
 
 
 _FLAGS = {"0": False, "1": True, "0.0": False, "1.0": True, "true": True, "false": False,
-          "yes": True, "no": False, "y": True, "n": False}
+          "yes": True, "no": False, "y": True, "n": False, "是": True, "否": False, "t": True, "f": False}
 
 
 def parse_flag(frame: pd.DataFrame, col: Col, pr: Problems) -> pd.Series:
@@ -314,7 +314,7 @@ def parse_flag(frame: pd.DataFrame, col: Col, pr: Problems) -> pd.Series:
     blank = blank_mask(s)
     mapped = s.str.lower().map(_FLAGS)
     bad = ~blank & mapped.isna().to_numpy()
-    pr.add_mask(frame, bad, col.name, "not_a_flag", "must be 0 or 1")
+    pr.add_mask(frame, bad, col.name, "not_a_flag", "must be 0 or 1 (also true/false, yes/no, 是/否)")
     if not col.nullable:
         pr.add_mask(frame, blank, col.name, "required_value", "is blank; 0 or 1 is required")
     return mapped.fillna(False).astype(bool)

@@ -76,12 +76,16 @@ class Problem:
     values: tuple[str, ...] = ()        # distinct values found (first few)
     count: int = 0                      # rows affected (0 = a file- or column-level problem)
     header: str | None = None           # the export's own header when it differs from `column`
+    in_params: bool = False             # a params-file problem: rows hold the line, column the key
 
     @property
     def row(self) -> int | None:
         return self.rows[0] if self.rows else None
 
     def location(self) -> str:
+        if self.in_params:
+            return ", ".join([self.file] + ([f"line {self.rows[0]}"] if self.rows else [])
+                             + ([f"key {self.column}"] if self.column else []))
         parts = [self.file]
         if self.rows:
             n = max(self.count, len(self.rows))
@@ -137,7 +141,8 @@ class ValidationReport:
 
     def sorted_problems(self) -> list[Problem]:
         order = {info.get("file"): i for i, info in enumerate(self.files.values())}
-        return sorted(self.problems, key=lambda p: (order.get(p.file, -1), p.row or 0, p.column or "", p.rule))
+        return sorted(self.problems, key=lambda p: (not p.in_params, order.get(p.file, -1), p.row or 0,
+                                                    p.column or "", p.rule))
 
     def to_text(self) -> str:
         notes = [f"  note: {n}" for n in self.notes]
@@ -780,6 +785,8 @@ class Checked:
     response_cell_rows: np.ndarray | None = None  # long layout: raw row of each answer (0 = none)
     long_duplicates: np.ndarray | None = None     # long layout: exact duplicate long rows
     response_duplicates: np.ndarray | None = None  # wide: exact duplicate rows
+    has_submitted: bool = True                     # the responses have a submitted column
+    notes: list[str] = dataclasses.field(default_factory=list)  # facts worth logging (not problems)
 
 
 def _display_file(params: Any, path: Path) -> str:
@@ -790,9 +797,9 @@ def check_study(params: Any) -> Checked:
     """Read, map, parse and cross-check every declared input."""
     problems: list[Problem] = []
     report = ValidationReport(study=params.study, input_dir=_rel(params, params.input_dir), problems=problems)
-    params_file = Path(params.path).name
+    params_file = _rel(params, Path(params.path))
     labels = score_labels(params, problems, params_file)
-    waves = (str(params.get("waves.pre")), str(params.get("waves.post")))
+    waves = tuple(str(w) for w in params.wave_labels)
     declared = {n: p for n, p in params.input_files().items()}
     unknown_inputs = [n for n in declared if n not in INPUT_ORDER]
     for n in unknown_inputs:
@@ -844,12 +851,7 @@ def check_study(params: Any) -> Checked:
         assert t is not None
 
         if name == "items":
-            check_unique(ld, ("item",), problems)
-            if "competency" in t.columns and "dimension" in t.columns:
-                nd = t.groupby("competency")["dimension"].transform("nunique").to_numpy()
-                Problems(ld.file, problems, ld.headers).add_mask(
-                    t, nd > 1, "dimension", "competency_dimension",
-                    "a competency must belong to exactly one dimension", values=t["competency"].to_numpy())
+            _check_items(ld, problems)
             if len(problems) == n_before:
                 items = t["item"].tolist()
                 checked.items = items
@@ -860,7 +862,8 @@ def check_study(params: Any) -> Checked:
             if "agent_id" in t.columns:
                 roster_ids = set(t["agent_id"].tolist())
         elif name == "responses":
-            _check_responses(ld, schema, checked, items, roster_ids, problems, waves)
+            _fill_optional_response_columns(ld, params, checked, problems)
+            _check_responses(ld, schema, checked, items, roster_ids, problems, waves, params, params_file)
         else:
             if schema.key:
                 check_unique(ld, schema.key, problems)
@@ -873,14 +876,105 @@ def check_study(params: Any) -> Checked:
         _finish_info(report, ld)
     check_future_dates(loaded, problems)
     for name in INPUT_ORDER:
-        if name not in declared and name in ("items", "responses", "roster", "agent_kpis"):
-            problems.append(Problem(file=params_file, rule="input_missing",
-                                    message=f"inputs.{name}.file is required"))
+        if name not in declared and name in ("items", "responses"):
+            problems.append(Problem(file=params_file, rule="input_missing", column=f"inputs.{name}",
+                                    message=f"inputs.{name}.file is required", in_params=True))
+    check_params_against_data(params, checked, problems, params_file)
+    for note in checked.notes:
+        log.info("%s", note)
     return checked
 
 
+def _check_items(ld: Loaded, problems: list[Problem]) -> None:
+    """The item map: unique ids, 2..200 items, competencies of at most 20 items in one dimension each,
+    dimensions given for every item or for none, kinds from the allowed set."""
+    from ccstudy.io.schemas import ITEM_KINDS, MAX_ITEMS, MAX_ITEMS_PER_COMPETENCY, MIN_ITEMS
+
+    t = ld.typed
+    assert t is not None
+    pr = Problems(ld.file, problems, ld.headers)
+    check_unique(ld, ("item",), problems)
+    if "item" in t.columns:
+        keys = t["item"].map(norm_key)
+        clash = (keys.duplicated(keep=False) & ~t["item"].duplicated(keep=False)).to_numpy()
+        pr.add_mask(t, clash, "item", "item_ids_clash",
+                    "these item ids differ only in case, width or spaces, so the response headers cannot tell "
+                    "them apart; rename one", values=t["item"].to_numpy())
+        n = len(t)
+        if not MIN_ITEMS <= n <= MAX_ITEMS:
+            pr.add("item_count", f"the item map has {n} item(s); an instrument needs {MIN_ITEMS} to {MAX_ITEMS} items",
+                   column="item")
+    if "competency" in t.columns:
+        size = t.groupby("competency", sort=False)["competency"].transform("size").to_numpy()
+        pr.add_mask(t, size > MAX_ITEMS_PER_COMPETENCY, "competency", "competency_size",
+                    f"a competency has at most {MAX_ITEMS_PER_COMPETENCY} items; split it into smaller competencies",
+                    values=t["competency"].to_numpy())
+    if "dimension" in t.columns:
+        blank = (t["dimension"] == "").to_numpy()
+        if blank.any() and not blank.all():
+            pr.add_mask(t, blank, "dimension", "dimension_partial",
+                        "a dimension is given for some items but not for these; give one for every item, or "
+                        "leave the column blank (or out) for an instrument without dimensions")
+        if "competency" in t.columns and not blank.all():
+            given = t[~blank]
+            nd = given.groupby("competency")["dimension"].transform("nunique").to_numpy()
+            pr.add_mask(given, nd > 1, "dimension", "competency_dimension",
+                        "a competency must belong to exactly one dimension", values=given["competency"].to_numpy())
+    if "kind" in t.columns:
+        alias = {norm_label(a): k for k, names in ITEM_KINDS.items() for a in (k, *names)}
+        raw = t["kind"].astype(str)
+        mapped = raw.map(lambda v: alias.get(norm_label(v)) if v != "" else "")
+        bad = mapped.isna().to_numpy()
+        pr.add_mask(t, bad, "kind", "not_allowed",
+                    "must be one of " + ", ".join(f"'{k}'" for k in ITEM_KINDS) + " (also 知识 / 软技能), or blank",
+                    values=raw.to_numpy())
+        t["kind"] = mapped.where(~bad, "").astype(str)
+
+
+def _fill_optional_response_columns(ld: Loaded, params: Any, checked: Checked, problems: list[Problem]) -> None:
+    """A study with one wave may leave the wave column out; the submitted column is optional."""
+    t = ld.typed
+    if t is None:
+        return
+    labels = tuple(str(w) for w in params.wave_labels)
+    if "wave" not in t.columns:
+        if len(labels) == 1:
+            t["wave"] = labels[0]
+            checked.notes.append(f"{ld.file}: no wave column; every row is wave '{labels[0]}' "
+                                 "(waves declares a single wave)")
+        else:
+            Problems(ld.file, problems, ld.headers).add(
+                "missing_column", f"required column wave is not in the header row (row {ld.header_row}); it may be "
+                f"left out only when waves declares a single wave (waves: {', '.join(labels)}) — map the "
+                "export's header in inputs.responses.columns: {wave: \"<header>\"}",
+                column="wave", rows=[ld.header_row], count=1)
+    if "submitted" not in t.columns:
+        t["submitted"] = pd.Series(pd.NaT, index=t.index, dtype="datetime64[ns]")
+        checked.has_submitted = False
+
+
+def _params_problem(params: Any, params_file: str, key: str, rule: str, message: str,
+                    values: tuple[str, ...] = ()) -> Problem:
+    """A problem located in the params file: the line of *key* (or of its nearest written parent)."""
+    line = params.line(key) if hasattr(params, "line") else None
+    return Problem(file=params_file, rule=rule, message=message, column=key, rows=(line,) if line else (),
+                   values=values, count=1 if line else 0, in_params=True)
+
+
+def _role_key(params: Any, label: str) -> str:
+    """The params key that declares wave *label*: ``waves.<role>`` when written as a mapping, else ``waves``."""
+    for role in ("pre", "post", "follow_up"):
+        key = f"waves.{role}"
+        if params.get(key) == label and getattr(params, "lines", {}).get(key):
+            return key
+    return "waves"
+
+
 def _check_responses(ld: Loaded, schema: TableSchema, checked: Checked, items: list[str] | None,
-                     roster_ids: set[str] | None, problems: list[Problem], waves: tuple[str, ...]) -> None:
+                     roster_ids: set[str] | None, problems: list[Problem], waves: tuple[str, ...],
+                     params: Any = None, params_file: str = "params") -> None:
+    from ccstudy.params import did_you_mean
+
     t = ld.typed
     assert t is not None
     check_in_roster(ld, roster_ids, checked.loaded["roster"].file if "roster" in checked.loaded else "roster",
@@ -900,25 +994,84 @@ def _check_responses(ld: Loaded, schema: TableSchema, checked: Checked, items: l
         checked.response_duplicates = dups
         resp = t
     checked.responses = resp
-    if "wave" in resp.columns:
-        present = set(resp["wave"].unique().tolist())
+    if "wave" in resp.columns and "wave" in t.columns:
+        raw_waves = t["wave"]
+        present = sorted(set(raw_waves[raw_waves != ""].unique().tolist()))
+        undeclared = [w for w in present if w not in waves]
         for w in waves:
-            if w not in present:
-                Problems(ld.file, problems, ld.headers).add(
-                    "wave_missing", f"no responses for wave '{w}' (waves are set in waves.pre / waves.post)",
-                    column="wave")
-    if {"agent_id", "wave", "submitted"} <= set(resp.columns):
+            if w in present:
+                continue
+            hint = did_you_mean(w, undeclared or present)
+            holds = ", ".join(f"'{v}'" for v in present[:8]) or "no value"
+            msg = (f"wave '{w}' is declared in waves but no response in {ld.file} has it{hint}; "
+                   f"its wave column holds {holds}")
+            if params is not None:
+                problems.append(_params_problem(params, params_file, _role_key(params, w), "wave_missing", msg,
+                                                values=(w,)))
+            else:
+                Problems(ld.file, problems, ld.headers).add("wave_missing", msg, column="wave")
+    if checked.has_submitted and {"agent_id", "wave", "submitted"} <= set(resp.columns):
         base = resp if checked.response_duplicates is None else resp[~checked.response_duplicates]
-        pre = base[base["wave"] == waves[0]].drop_duplicates("agent_id").set_index("agent_id")["submitted"]
-        post = base[base["wave"] == waves[1]]
-        pre_date = post["agent_id"].map(pre)
-        bad = (post["submitted"].notna() & pre_date.notna() & (post["submitted"] < pre_date)).to_numpy()
-        if bad.any():
-            vals = ("post " + post["submitted"].dt.strftime("%Y-%m-%d") + " < pre "
-                    + pre_date.dt.strftime("%Y-%m-%d")).to_numpy()
-            Problems(ld.file, problems, ld.headers).add_mask(
-                post, bad, "submitted", "wave_order", f"the '{waves[1]}' response is dated before the agent's "
-                f"'{waves[0]}' response", values=vals)
+        for earlier, later in zip(waves, waves[1:]):
+            first = base[base["wave"] == earlier].drop_duplicates("agent_id").set_index("agent_id")["submitted"]
+            nxt = base[base["wave"] == later]
+            first_date = nxt["agent_id"].map(first)
+            bad = (nxt["submitted"].notna() & first_date.notna() & (nxt["submitted"] < first_date)).to_numpy()
+            if bad.any():
+                vals = (f"{later} " + nxt["submitted"].dt.strftime("%Y-%m-%d") + f" < {earlier} "
+                        + first_date.dt.strftime("%Y-%m-%d")).to_numpy()
+                Problems(ld.file, problems, ld.headers).add_mask(
+                    nxt, bad, "submitted", "wave_order", f"the '{later}' response is dated before the agent's "
+                    f"'{earlier}' response", values=vals)
+
+
+def check_params_against_data(params: Any, checked: Checked, problems: list[Problem], params_file: str) -> None:
+    """Values of the params that name things in the data: KPI columns and focus teams.
+
+    Only keys the params file wrote are checked (a default never names a column or a team that the
+    study lacks: the default KPI lists are narrowed to the columns present by the analyses).
+    Wave labels are checked with the responses (:func:`_check_responses`).
+    """
+    from ccstudy.params import did_you_mean
+
+    written = getattr(params, "written", lambda key: True)
+    for key, input_name in (("validity.kpis", "agent_kpis"), ("trends.kpis", "centre_kpis")):
+        kpis = params.get(key) or []
+        ld = checked.loaded.get(input_name)
+        if not written(key) or not kpis or ld is None or ld.typed is None:
+            continue
+        have = [c for c in ld.typed.columns if c not in (ROW, "agent_id", "month", "team")]
+        for k in kpis:
+            if k not in have:
+                problems.append(_params_problem(
+                    params, params_file, key, "kpi_missing",
+                    f"{key} names the KPI '{k}', which {ld.file} does not have{did_you_mean(k, have)}; "
+                    f"its KPI columns: {', '.join(have) or 'none'}", values=(k,)))
+    roster = checked.loaded.get("roster")
+    teams: list[str] | None = None
+    if roster is not None and roster.typed is not None and "team" in roster.typed.columns:
+        teams = sorted(set(roster.typed["team"].astype(str)) - {""})
+    for key in ("training.focus_team", "coaching.focus_team", "reports.team_briefs"):
+        if not written(key):
+            continue
+        value = params.get(key)
+        if value is None or value == "all":
+            continue
+        names = [str(v) for v in (value if isinstance(value, list) else [value])]
+        for team in names:
+            if teams is None:
+                if roster is None:
+                    problems.append(_params_problem(
+                        params, params_file, key, "team_unknown",
+                        f"{key} names the team '{team}', but no roster is given (teams come from "
+                        "inputs.roster); give a roster or remove the key", values=(team,)))
+                continue  # a roster that could not be read is reported with its own problems
+            if team not in teams:
+                problems.append(_params_problem(
+                    params, params_file, key, "team_unknown",
+                    f"{key} names the team '{team}', which the roster ({roster.file}) does not have"
+                    f"{did_you_mean(team, teams)}; its teams: {', '.join(teams[:12])}"
+                    f"{' …' if len(teams) > 12 else ''}", values=(team,)))
 
 
 def _delimiter_problem(ld: Loaded, spec: dict[str, Any], problems: list[Problem]) -> None:
@@ -970,24 +1123,47 @@ def write_report(report: ValidationReport, params: Any) -> Path:
     return write_text(Path(params.report_dir) / "validation_report.md", report.to_markdown())
 
 
+def validate_files(params_path: str | Path, overrides: dict[str, Any] | None = None) -> tuple[Any, ValidationReport]:
+    """Check a study's params file and its inputs in one pass: ``(params or None, report)``.
+
+    The report lists the params problems (file, line of the key, suggestion) first, then every input
+    problem and every params value the data contradict (a wave label, a KPI column, a focus team).
+    The inputs are read whenever the params that locate them are valid, so one run shows everything
+    to fix.  ``params`` is None when the params file cannot be used at all.
+    """
+    from ccstudy.params import check_params_file, study_root
+
+    path = Path(params_path)
+    params, pproblems = check_params_file(path, overrides)
+    try:
+        shown = str(path.resolve().relative_to(study_root(path)))
+    except ValueError:
+        shown = str(path)
+    if params is not None:
+        report = validate_study(params)
+    else:
+        report = ValidationReport(study=path.stem, input_dir="")
+    report.problems[:0] = [
+        Problem(file=shown, rule=pp.rule, message=pp.message, column=pp.key or None,
+                rows=(pp.line,) if pp.line else (), count=1 if pp.line else 0, in_params=True)
+        for pp in pproblems]
+    return params, report
+
+
 def main_validate(params_path: str | Path, stream: TextIO | None = None) -> int:
     """``ccstudy validate params/X.yaml``: print the report, write validation_report.md; exit code 0 or 2."""
-    from ccstudy.params import ParamsError, load_params
-
     out = stream if stream is not None else sys.stdout
-    try:
-        params = load_params(params_path)
-    except ParamsError as exc:
-        out.write(str(exc) + "\n")
-        return 2
-    report = validate_study(params)
-    path = write_report(report, params)
+    params, report = validate_files(params_path)
     out.write(report.to_text() + "\n")
+    if params is None:
+        return 2
+    path = write_report(report, params)
     out.write(f"Report written to {path}\n")
     return 0 if report.ok else 2
 
 
 __all__ = [
-    "InputValidationError", "Problem", "ValidationReport", "validate_study", "main_validate", "write_report",
+    "InputValidationError", "Problem", "ValidationReport", "validate_study", "validate_files", "main_validate",
+    "write_report", "check_params_against_data",
     "check_study", "Checked", "Loaded", "norm_key",
 ]
