@@ -79,7 +79,7 @@ def mutations(draw):
 
 def _study(root: Path, name: str) -> Path:
     params = yaml.safe_load((GOOD / "params.yaml").read_text(encoding="utf-8"))
-    keep = {"items", "responses", "roster", "agent_kpis", name}   # the inputs validation requires, plus *name*
+    keep = {"items", "responses", name}   # the inputs validation requires, plus *name*
     params["inputs"] = {k: v for k, v in params["inputs"].items() if k == "dir" or k in keep}
     params["inputs"]["dir"] = str(root)
     params["outputs"] = {"processed": str(root / "p"), "reports": str(root / "r")}
