@@ -310,7 +310,8 @@ INPUT_OPTIONS: tuple[InputOption, ...] = (
                 allowed=("fraction", "percent"), only=("agent_kpis", "centre_kpis", "staff_survey")),
     InputOption("sheet", "text_or_int", "xlsx: sheet name or 0-based position (default: the first sheet)",
                 example="Sheet1"),
-    InputOption("encoding", "text", "csv: text encoding (default: detected; UTF-8, UTF-8/UTF-16 BOM, GBK, GB18030)",
+    InputOption("encoding", "text", "csv: text encoding (default: detected; UTF-8, UTF-8/UTF-16 BOM, GBK, GB18030, "
+                "Big5, Windows-1252)",
                 example="gbk"),
     InputOption("delimiter", "text", "csv: field delimiter (default \",\"); \"tab\" for tab", check=_one_char,
                 example=";"),
@@ -320,6 +321,10 @@ INPUT_OPTIONS: tuple[InputOption, ...] = (
                 example={"agent_id": "工号"}),
     InputOption("ignore_columns", "list", "export columns to skip", example=["team_leader"]),
     InputOption("date_format", "text", "dates not written YYYY-MM-DD: strftime codes", example="%d/%m/%Y"),
+    InputOption("exit_date_sentinels", "list", "exit dates that mean 'still employed' (read as blank, logged)",
+                only=("roster",), example=["9999-12-31"]),
+    InputOption("drop_summary_rows", "bool", "drop total / subtotal / average rows (合计, Total ...) and log them "
+                "instead of stopping the run", example=True),
 )
 
 #: Every key outside ``inputs.<name>``: one line each.

@@ -93,6 +93,8 @@ def _clean(checked: Checked, params: Any) -> IntakeResult:
             log_.add(ld.file, ld.blank_rows, "*", "(blank row)", "dropped", "blank_row")
         for pos, letter in ld.empty_columns:
             log_.add(ld.file, [ld.header_row], letter, "(no header, no values)", "ignored", "empty_column")
+        for rows, column, old, new, rule in ld.recodes:  # declared options (sentinels, summary rows)
+            log_.add(ld.file, rows, column, old, new, rule)
 
     waves = tuple(params.wave_labels)
     tables: dict[str, pd.DataFrame] = {}
