@@ -36,6 +36,7 @@ from typing import Callable
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 __all__ = ["ContactSynthResult", "write_contacts", "SCHEMA"]
@@ -71,8 +72,13 @@ def _intraday_weights() -> np.ndarray:
     return w / w.sum()
 
 
-def _ids(prefix: str, nums: np.ndarray, width: int) -> np.ndarray:
-    return np.char.add(prefix, np.char.zfill(nums.astype(np.int64).astype(str), width))
+def _ids(prefix: str, nums: np.ndarray, width: int, mask: np.ndarray | None = None) -> pa.Array:
+    """``prefix`` + zero-padded numbers, as an Arrow string array (nulls where *mask*)."""
+    digits = pc.utf8_lpad(pa.array(nums.astype(np.int64)).cast(pa.string()), width=width, padding="0")
+    out = pc.binary_join_element_wise(pa.scalar(prefix), digits, "")
+    if mask is not None:
+        out = pc.if_else(pa.array(mask), pa.scalar(None, pa.string()), out)
+    return out
 
 
 def write_contacts(out_dir: str | Path, n: int, *, seed: int = 20240101, start: str = "2024-01-01",
@@ -194,12 +200,10 @@ def _day(rng, d: dt.date, k: int, seq0: int, bins, load, customers: int, agents:
     dur = np.where(answered, np.nan_to_num(talk) + np.nan_to_num(hold) + np.nan_to_num(acw), 0).astype(np.int64)
     end_t = offered + (waited + dur).astype("timedelta64[s]")
 
-    agent_ids = _ids("A", agent, aw)
-    cust_ids = _ids("K", cust_out, cw)
     return pa.table({
-        "contact_id": pa.array(_ids("C", np.arange(seq0 + 1, seq0 + k + 1), idw)),
-        "customer_id": pa.array(cust_ids, mask=unknown),
-        "agent_id": pa.array(agent_ids, mask=~has_agent),
+        "contact_id": _ids("C", np.arange(seq0 + 1, seq0 + k + 1), idw),
+        "customer_id": _ids("K", cust_out, cw, unknown),
+        "agent_id": _ids("A", agent, aw, ~has_agent),
         "queue": pa.array(QUEUES[queue_i]),
         "channel": pa.array(channel),
         "offered_at": pa.array(offered.astype("datetime64[us]"), type=pa.timestamp("us")),
