@@ -93,6 +93,7 @@ elif method == "sql-duckdb":
     import duckdb
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     if mem_limit:
         con.execute(f"SET memory_limit = '{{mem_limit}}'"); con.execute(f"SET temp_directory = '{{folder}}/.spill'")
     sql = {sql!r}.replace("{{files}}", repr(files))
@@ -132,7 +133,7 @@ try:
             peak = int(line.split()[1]) * 1024
 except OSError:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({{"seconds": secs, "peak_bytes": peak, **extra}}))
+print("RESULT " + json.dumps({{"seconds": secs, "peak_bytes": peak, **extra}}))
 """
 
 
@@ -142,7 +143,8 @@ def _run(method: str, folder: Path, out: Path, mem_limit: str = "") -> dict:
                        capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(f"{method} failed:\n{r.stderr[-3000:]}")
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    line = [ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")][-1]
+    return json.loads(line[len("RESULT "):])
 
 
 def _best(method: str, folder: Path, work: Path, repeats: int, mem_limit: str = "") -> dict:

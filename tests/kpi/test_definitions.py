@@ -23,7 +23,8 @@ from ccstudy.kpi import COUNT_COLUMNS, KPI_COLUMNS, KpiParams, compute, to_agent
 
 LEVELS = ("agent", "team", "centre")
 # Ibis 12 and PySpark 4.0 use pandas options that pandas 3 deprecates; not ours to fix.
-pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
+pytestmark = [pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning"),
+              pytest.mark.filterwarnings("ignore:fetch_arrow_table:DeprecationWarning")]
 
 
 def _check_hand(tables: dict[str, pd.DataFrame], where: str) -> None:

@@ -81,6 +81,7 @@ def connect(backend: Literal["duckdb", "spark"] = "duckdb", *, spark_master: str
         con = ibis.duckdb.connect()
         raw = con.con
         raw.execute("SET TimeZone = 'UTC'")
+        raw.execute("SET enable_progress_bar = false")
         if threads:
             raw.execute(f"SET threads = {int(threads)}")
         if memory_limit:
