@@ -630,7 +630,7 @@ def check_study(params: Any) -> Checked:
     labels = score_labels(params, problems, params_file)
     waves = (str(params.get("waves.pre")), str(params.get("waves.post")))
     declared = {n: p for n, p in params.input_files().items()}
-    unknown_inputs = [n for n in declared if n not in INPUT_ORDER]
+    unknown_inputs = [n for n in declared if n not in INPUT_ORDER and n != "contacts"]  # contacts: io.contacts
     for n in unknown_inputs:
         log.warning("input %r is not a known input and is not read", n)
     loaded: dict[str, Loaded] = {}
@@ -706,7 +706,8 @@ def check_study(params: Any) -> Checked:
         ld.ok = len(problems) == n_before
         _finish_info(report, ld)
     for name in INPUT_ORDER:
-        if name not in declared and name in ("items", "responses", "roster", "agent_kpis"):
+        if name not in declared and name in ("items", "responses", "roster", "agent_kpis") and not (
+                name == "agent_kpis" and "contacts" in declared):  # agent KPIs computed from the contact log
             problems.append(Problem(file=params_file, rule="input_missing",
                                     message=f"inputs.{name}.file is required"))
     return checked

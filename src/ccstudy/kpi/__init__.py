@@ -14,8 +14,18 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from ccstudy.kpi.definitions import COUNT_COLUMNS, KPI_COLUMNS, LEVELS, aggregate, enrich, kpi_table
 from ccstudy.kpi.params import KpiParams
+
+# Ibis is imported on first use (ccstudy.params reads KpiParams' defaults without loading an engine).
+_LAZY = {"COUNT_COLUMNS", "KPI_COLUMNS", "LEVELS", "aggregate", "enrich", "kpi_table"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from ccstudy.kpi import definitions
+
+        return getattr(definitions, name)
+    raise AttributeError(f"module 'ccstudy.kpi' has no attribute {name!r}")
 
 __all__ = ["KpiParams", "kpi_table", "enrich", "aggregate", "compute", "COUNT_COLUMNS", "KPI_COLUMNS",
            "LEVELS", "to_agent_kpis", "to_centre_kpis"]
@@ -33,6 +43,8 @@ def compute(con: Any, contacts: Any, levels: Iterable[str] = ("agent", "team", "
     """
     import ibis
 
+    from ccstudy.kpi.definitions import LEVELS, kpi_table
+
     out: dict[str, pd.DataFrame] = {}
     tm = None
     if teams is not None and "team" in [lv for lv in levels] and "team" not in contacts.columns:
@@ -45,6 +57,8 @@ def compute(con: Any, contacts: Any, levels: Iterable[str] = ("agent", "team", "
 
 
 def _tidy(df: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
+    from ccstudy.kpi.definitions import COUNT_COLUMNS, KPI_COLUMNS
+
     df = df.copy()
     for k in keys:
         df[k] = df[k].astype(object).where(df[k].notna(), None)
