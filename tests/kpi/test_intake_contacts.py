@@ -73,3 +73,18 @@ def test_agents_missing_from_the_roster_stop_the_run(tmp_path):
     p = load_params(_study(tmp_path, agents=900))
     with pytest.raises(InputValidationError, match="agent_not_in_roster"):
         run_intake(p, write_validation_report=False)
+
+
+def test_validate_names_a_missing_contact_column(tmp_path):
+    from ccstudy.io.validate import validate_study
+
+    p = load_params(_study(tmp_path))
+    ok = validate_study(p)
+    assert ok.ok and ok.files["contacts"]["rows_read"] == 40_000
+    f = p.input_dir / "contacts" / "contacts-2017-01.parquet"
+    pd.read_parquet(f).drop(columns=["ended_at"]).to_parquet(f, index=False)
+    bad = validate_study(p)
+    assert not bad.ok
+    assert "contacts/contacts-2017-01.parquet, column ended_at" in bad.to_text()
+    with pytest.raises(InputValidationError, match="contacts-2017-01.parquet, column ended_at"):
+        run_intake(p, write_validation_report=False)
