@@ -26,6 +26,7 @@ Run::
     .venv/bin/python benchmarks/kpi_scale.py            # 1M and 10M (+ Spark 1M when installed)
     .venv/bin/python benchmarks/kpi_scale.py --quick    # 100k, 1 repeat
     .venv/bin/python benchmarks/kpi_scale.py --large    # adds 100M (about 3 GB of Parquet, long)
+    .venv/bin/python benchmarks/kpi_scale.py --sizes 100000000   # the large run alone
 """
 
 from __future__ import annotations
@@ -175,6 +176,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="100k contacts, 1 repeat")
     ap.add_argument("--large", action="store_true", help="also 100M contacts (Ibis and SQL only, out of core)")
+    ap.add_argument("--sizes", type=str, default=None,
+                    help="comma-separated sizes instead of the defaults (e.g. 100000000 for the large run alone)")
     ap.add_argument("--no-spark", action="store_true", help="skip the Spark local-mode run")
     ap.add_argument("--repeats", type=int, default=None, help="repeats per method (default 3 at 1M, 1 above)")
     ap.add_argument("--work", type=Path, default=None, help="folder for the generated logs (default: a temp folder)")
@@ -185,6 +188,8 @@ def main() -> int:
     sizes = [100_000] if args.quick else [1_000_000, 10_000_000]
     if args.large:
         sizes.append(100_000_000)
+    if args.sizes:
+        sizes = [int(x) for x in args.sizes.split(",")]
     spark = (not args.no_spark) and _spark_available()
     base = args.work or Path(tempfile.mkdtemp(prefix="ccstudy-kpi-bench-"))
     print(f"kpi_scale: agent-month KPIs from Parquet on disk; python {sys.version.split()[0]}")

@@ -186,7 +186,7 @@ def test_spark_hand_worked_cases_and_variants(spark, two_files):
     for lv in LEVELS:
         _same(got[lv], _ref(cases.log())[lv], f"spark vs reference, {lv}")
     # the options that change the repeat window's partition or its length (each Spark job costs seconds)
-    for name in ("no_abandoned_repeats", "same_queue", "window_24h"):
+    for name in ("no_abandoned_repeats", "same_queue"):
         opts, col, exp = cases.VARIANTS[name]
         p = KpiParams(**opts)
         c = compute(spark, t, ["centre"], p)["centre"]

@@ -15,8 +15,11 @@ files are never modified.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 __all__ = ["contact_files", "read_contacts", "stage_contacts", "ContactStaging", "ContactLogError",
            "CONTACT_ROW_RULES"]
@@ -56,10 +59,6 @@ def read_contacts(con: Any, path: str | Path, *, table_name: str | None = None) 
 
 
 # =========================================================================== validation and staging
-
-import dataclasses  # noqa: E402
-
-import pandas as pd  # noqa: E402
 
 #: Canonical column -> how a raw cell is read.
 _KIND: dict[str, str] = {

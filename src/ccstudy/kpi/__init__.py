@@ -45,9 +45,10 @@ def compute(con: Any, contacts: Any, levels: Iterable[str] = ("agent", "team", "
 
     from ccstudy.kpi.definitions import LEVELS, kpi_table
 
+    levels = list(levels)
     out: dict[str, pd.DataFrame] = {}
     tm = None
-    if teams is not None and "team" in [lv for lv in levels] and "team" not in contacts.columns:
+    if teams is not None and "team" in levels and "team" not in contacts.columns:
         tm = ibis.memtable(teams[["agent_id", "team"]].astype(str))
     for level in levels:
         expr = kpi_table(contacts, level, params, teams=tm)  # type: ignore[arg-type]

@@ -88,7 +88,8 @@ def enrich(t: ir.Table, params: KpiParams = KpiParams()) -> ir.Table:
     Added columns: ``month`` (``YYYY-MM`` of the offered time), ``wait_sec``,
     ``is_answered``, ``is_abandoned``, ``is_short_abandon``, ``is_within_sl``,
     ``in_sl_denominator``, ``handle_sec``, ``is_fcr_eligible``, ``has_repeat``,
-    ``is_fcr_resolved``, ``is_transferred``, ``has_csat``, ``is_csat_top``.
+    ``is_fcr_resolved``, ``is_transferred``, ``has_csat``, ``is_csat_top``, ``csat_value``
+    (indicators are 0/1 integers, so that a sum counts them).
     """
     p = params
     offered_s = t.offered_at.epoch_seconds().cast("int64")
