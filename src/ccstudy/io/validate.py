@@ -801,7 +801,7 @@ def check_study(params: Any) -> Checked:
     labels = score_labels(params, problems, params_file)
     waves = tuple(str(w) for w in params.wave_labels)
     declared = {n: p for n, p in params.input_files().items()}
-    unknown_inputs = [n for n in declared if n not in INPUT_ORDER]
+    unknown_inputs = [n for n in declared if n not in INPUT_ORDER and n != "contacts"]  # contacts: io.contacts
     for n in unknown_inputs:
         log.warning("input %r is not a known input and is not read", n)
     loaded: dict[str, Loaded] = {}
@@ -1113,7 +1113,34 @@ def _rel(params: Any, path: Path) -> str:
 
 def validate_study(params: Any) -> ValidationReport:
     """Validate every declared input of *params*; return the report (``report.ok`` when clean)."""
-    return check_study(params).report
+    report = check_study(params).report
+    if params.input_path("contacts") is not None:
+        _check_contact_log(params, report)
+    return report
+
+
+def _check_contact_log(params: Any, report: ValidationReport) -> None:
+    """File- and column-level problems of ``inputs.contacts`` (bad rows are cleaned at intake, not fatal)."""
+    import dataclasses as dc
+    import tempfile
+
+    from ccstudy.io.contacts import ContactLogError, stage_contacts
+
+    path = params.input_path("contacts")
+    spec = params.get("inputs.contacts", {}) or {}
+    label = str(spec.get("file", path.name))
+    with tempfile.TemporaryDirectory(prefix="ccstudy-contacts-") as tmp:
+        try:
+            st = stage_contacts(path, Path(tmp) / "contacts.parquet", columns=spec.get("columns"),
+                                fmt=spec.get("format"), timestamp_format=spec.get("timestamp_format"),
+                                delimiter=spec.get("delimiter"))
+        except ContactLogError as exc:
+            for prob in exc.problems:
+                f = f"{label.rstrip('/')}/{prob.file}" if path.is_dir() and prob.file != str(path) else label
+                report.problems.append(dc.replace(prob, file=f))
+            return
+    report.files["contacts"] = {"file": label, "encoding": "parquet" if path.is_dir() else path.suffix.lstrip("."),
+                                "rows_read": int(sum(st.rows_read.values()))}
 
 
 def write_report(report: ValidationReport, params: Any) -> Path:
