@@ -89,8 +89,13 @@ class Plan:
         lines = ["This study will answer:"]
         lines += [f"  + {ANALYSES[a][1]}" for a in ANALYSES if self.runs[a]]
         if self.skipped:
-            lines.append("It will not answer (and what would enable it):")
-            lines += [f"  - {ANALYSES[a][1]}: {r}" for a, r in self.skipped.items()]
+            lines.append("It will not answer (each reason once, with what would enable it):")
+            by_reason: dict[str, list[str]] = {}
+            for a, r in self.skipped.items():
+                by_reason.setdefault(r, []).append(ANALYSES[a][1])
+            for r, labels in by_reason.items():
+                lines.append(f"  - {r}:")
+                lines += [f"      {label}" for label in labels]
         return "\n".join(lines)
 
 
