@@ -118,7 +118,7 @@ def _check_numbers(text: str, allowed: set[str], where: str) -> None:
     assert not missing, f"{where}: numbers not in the results bundle: {missing[:10]}"
 
 
-@settings(max_examples=5, deadline=None, derandomize=True,
+@settings(max_examples=4, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(shape=study_shapes())
 def test_any_study_shape_runs_renders_and_reports_only_what_it_can(shape):

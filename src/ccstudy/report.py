@@ -184,21 +184,22 @@ def _reliability_answer(res: StudyResults, conf: float) -> str:
     n_est = rel.get("n_competencies_estimable", rel["n_competencies"])
     if rel["n_competencies"] <= 1 or n_est == 0:
         # One trait (or no multi-item competency): the total scale is the instrument's reliability.
-        verdict = "Yes" if rel["total_alpha"] >= 0.7 else "Not yet"
+        thr = rel.get("alpha_threshold", 0.7)
+        verdict = "Yes" if rel["total_alpha"] >= thr else "Not yet"
         return (f"**{verdict}.** The questionnaire ({instrument(res)}) has Cronbach's {total}, which is "
-                f"{reliability_verdict(rel['total_alpha'])}" + ("." if rel["total_alpha"] >= 0.7 else
-                "; below the usual 0.70, so individual scores should not yet be used for decisions."))
+                f"{reliability_verdict(rel['total_alpha'])}" + ("." if rel["total_alpha"] >= thr else
+                f"; below the usual {num(thr)}, so individual scores should not yet be used for decisions."))
     below = rel["competencies_below_0_7"]
     n_ok = n_est - len(below)
     verdict = ("Yes" if not below else "Mostly" if n_ok >= n_est / 2 else "Partly" if n_ok else "Not yet")
     k_lo, k_hi = rel.get("items_per_competency_min"), rel.get("items_per_competency_max")
     items = (f"{k_lo} items each" if k_lo == k_hi else f"{k_lo} to {k_hi} items") if k_lo is not None else ""
     text = (f"**{verdict}.** The questionnaire — {instrument(res)} — is judged scale by scale: {n_ok} of its "
-            f"{n_est} competency scales ({items}) reach Cronbach's alpha 0.70 (range "
+            f"{n_est} competency scales ({items}) reach Cronbach's alpha {num(rel.get('alpha_threshold', 0.7))} (range "
             f"{num(rel['competency_alpha_min'])}, {md_text(rel['competency_alpha_min_scale'])}, to "
             f"{num(rel['competency_alpha_max'])}, {md_text(rel.get('competency_alpha_max_scale') or '')})")
     if below:
-        text += f"; below 0.70: {', '.join(md_text(b) for b in below)}"
+        text += f"; below {num(rel.get('alpha_threshold', 0.7))}: {', '.join(md_text(b) for b in below)}"
     text += "."
     if n_est < rel["n_competencies"]:
         text += (f" {rel['n_competencies'] - n_est} one-item competenc"

@@ -11,6 +11,10 @@ import pandas as pd
 from ccstudy import stats
 from ccstudy.analysis.scoring import labels, reversed_items, scales
 
+#: Alpha a scale must reach to be called reliable enough for decisions about individuals' development
+#: (Nunnally 1978's 0.70 for early-stage research instruments); recorded in the results.
+ALPHA_THRESHOLD = 0.70
+
 # Reasons a scale's reliability cannot be estimated (recorded, never a crash).
 ONE_ITEM = "not estimable: a one-item scale has no internal consistency"
 
@@ -94,7 +98,8 @@ def reliability_tables(
         "competency_alpha_max": float(est["alpha"].max()) if len(est) else None,
         "competency_alpha_min_scale": str(est.loc[est["alpha"].idxmin(), "label"]) if len(est) else None,
         "competency_alpha_max_scale": str(est.loc[est["alpha"].idxmax(), "label"]) if len(est) else None,
-        "competencies_below_0_7": est.loc[est["alpha"] < 0.7, "label"].tolist(),
+        "alpha_threshold": ALPHA_THRESHOLD,
+        "competencies_below_0_7": est.loc[est["alpha"] < ALPHA_THRESHOLD, "label"].tolist(),
         "n_competencies": int(len(comp)),
         "n_competencies_estimable": int(len(est)),
         "n_dimensions": int((table["level"] == "dimension").sum()),
