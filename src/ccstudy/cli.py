@@ -1,4 +1,4 @@
-"""Command line: ``ccstudy run | render | study | synth | validate | init | bench``.
+"""Command line: ``ccstudy run | render | study | synth | validate | init | kpi | bench``.
 
 Progress is shown here (Rich), never in the library.  Input problems exit with
 code 2 and a report naming file, row and column; a traceback is shown only with
@@ -249,8 +249,16 @@ def init(study: str = typer.Argument(..., help="Study id: letters, digits, '_', 
 
 @app.command()
 def synth(out: Path = typer.Option(Path("data/raw/default"), "--out", help="Folder for the CSV files"),
-          seed: int = typer.Option(20160301, "--seed")) -> None:
-    """Generate the default study's raw data (seeded, byte-identical for a seed)."""
+          seed: int = typer.Option(20160301, "--seed"),
+          contacts: int = typer.Option(0, "--contacts", min=0,
+                                       help="Write a contact log of N contacts (Parquet, one file per month) "
+                                            "to --out instead of the study's CSV files."),
+          days: int = typer.Option(90, "--days", min=1, help="With --contacts: days the log covers."),
+          agents: int = typer.Option(800, "--agents", min=1, help="With --contacts: number of agents.")) -> None:
+    """Generate the default study's raw data (seeded, byte-identical for a seed), or a contact log."""
+    if contacts:
+        _synth_contacts(out, contacts, seed=seed, days=days, agents=agents)
+        return
     from ccstudy import synth as synth_mod
 
     res = synth_mod.write(out, seed=seed)
@@ -258,6 +266,66 @@ def synth(out: Path = typer.Option(Path("data/raw/default"), "--out", help="Fold
     for name, path in res.files.items():
         table.add_row(str(path), str(sum(1 for _ in open(path, encoding="utf-8")) - 1))
     console.print(table)
+
+
+def _synth_contacts(out: Path, n: int, *, seed: int, days: int, agents: int) -> None:
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ccstudy.synth_contacts import write_contacts
+
+    t0 = time.perf_counter()
+    with Progress(TextColumn("contacts"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("synth", total=n, rate="")
+
+        def on_chunk(done: int, total: int) -> None:
+            rate = done / max(time.perf_counter() - t0, 1e-9)
+            bar.update(task, completed=done, rate=f"{rate:,.0f} rows/s")
+
+        res = write_contacts(out, n, seed=seed, days=days, agents=agents, on_chunk=on_chunk)
+    secs = time.perf_counter() - t0
+    console.print(f"{res.rows:,} contacts in {len(res.files)} file(s) under {_short(out)} "
+                  f"({secs:.1f} s, {res.rows / max(secs, 1e-9):,.0f} rows/s)", soft_wrap=True)
+
+
+@app.command()
+def kpi(log: Path = typer.Argument(..., help="Contact log: a Parquet file or a folder of Parquet files "
+                                             "(canonical columns, see docs/kpi-definitions.md)"),
+        out: Path = typer.Option(Path("kpi_out"), "--out", help="Folder for agent_month / team_month / "
+                                                                  "centre_month .parquet"),
+        backend: str = typer.Option("duckdb", "--backend", help="duckdb | spark"),
+        master: str = typer.Option("local[*]", "--master", help="Spark master (with --backend spark)"),
+        roster: Path = typer.Option(None, "--roster", help="roster.csv (agent_id, team) for team-month KPIs"),
+        debug: bool = typer.Option(False, "--debug")) -> None:
+    """Compute the contact-level KPIs (agent-, team-, centre-month) of a contact log, with progress."""
+    import time
+
+    try:
+        import pandas as pd
+
+        from ccstudy.io import files
+        from ccstudy.io.contacts import read_contacts
+        from ccstudy.kpi import compute
+        from ccstudy.kpi.backends import connect
+
+        con = connect(backend, spark_master=master)
+        t = read_contacts(con, log)
+        rows = int(con.execute(t.count()))
+        console.print(f"[dim]{rows:,} contacts on {backend}[/]")
+        teams = pd.read_csv(roster, dtype=str)[["agent_id", "team"]] if roster else None
+        levels = ["agent", "centre"] + (["team"] if teams is not None or "team" in t.columns else [])
+        for level in levels:
+            t0 = time.perf_counter()
+            with console.status(f"{level}-month KPIs: {rows:,} contacts …"):
+                table = compute(con, t, [level], teams=teams)[level]
+            secs = time.perf_counter() - t0
+            path = files.write_parquet(out / f"{level}_month.parquet", table)
+            console.print(f"  [green]✓[/] {level}-month  {len(table):>7,} rows  {secs:6.1f} s  "
+                          f"{rows / max(secs, 1e-9):>12,.0f} contacts/s  {_short(path)}", soft_wrap=True)
+    except Exception as exc:  # noqa: BLE001
+        raise typer.Exit(_handle(exc, debug))
 
 
 @app.command()

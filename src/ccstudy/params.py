@@ -232,6 +232,18 @@ def _one_char(v: str) -> str | None:
     return None if v in ("tab", "\\t", "\t") or len(v) == 1 else "is one character (\",\", \";\", \"|\") or \"tab\""
 
 
+def _non_negative(v: int) -> str | None:
+    return None if v >= 0 else "is a whole number of seconds >= 0"
+
+
+# The KPI options' defaults live in one place, the KpiParams dataclass.
+from ccstudy.kpi.params import REPEAT_SCOPES as _REPEAT_SCOPES  # noqa: E402
+from ccstudy.kpi.params import SL_DENOMINATORS as _SL_DENOMINATORS  # noqa: E402
+from ccstudy.kpi.params import KpiParams as _KpiParams  # noqa: E402
+
+_KPI = _KpiParams()
+
+
 # --------------------------------------------------------------------------------------------- declarations
 @dataclasses.dataclass(frozen=True)
 class Key:
@@ -298,6 +310,8 @@ INPUTS: tuple[Input, ...] = (
     Input("staff_survey", "staff satisfaction pulse, one row per team and month",
           defaults={"rate_scale": "percent"}, example="staff_survey.csv"),
     Input("customer_survey", "one row per mention (what customers want)", example="customer_survey.csv"),
+    Input("contacts", "contact-level log (Parquet file, folder of Parquet files, or CSV): one row per contact; "
+          "the agent- and centre-month KPIs are computed from it (docs/kpi-definitions.md)", example="contacts/"),
 )
 
 #: Options every input accepts (see docs/data-formats.md, "Reading the exports").
@@ -311,7 +325,8 @@ INPUT_OPTIONS: tuple[InputOption, ...] = (
                 allowed=("fraction", "percent"), only=("agent_kpis", "centre_kpis", "staff_survey")),
     InputOption("sheet", "text_or_int", "xlsx: sheet name or 0-based position (default: the first sheet)",
                 example="Sheet1"),
-    InputOption("encoding", "text", "csv: text encoding (default: detected; UTF-8, UTF-8/UTF-16 BOM, GBK, GB18030)",
+    InputOption("encoding", "text", "csv: text encoding (default: detected; UTF-8, UTF-8/UTF-16 BOM, GBK, GB18030, "
+                "Big5, Windows-1252)",
                 example="gbk"),
     InputOption("delimiter", "text", "csv: field delimiter (default \",\"); \"tab\" for tab", check=_one_char,
                 example=";"),
@@ -321,6 +336,12 @@ INPUT_OPTIONS: tuple[InputOption, ...] = (
                 example={"agent_id": "工号"}),
     InputOption("ignore_columns", "list", "export columns to skip", example=["team_leader"]),
     InputOption("date_format", "text", "dates not written YYYY-MM-DD: strftime codes", example="%d/%m/%Y"),
+    InputOption("exit_date_sentinels", "list", "exit dates that mean 'still employed' (read as blank, logged)",
+                only=("roster",), example=["9999-12-31"]),
+    InputOption("drop_summary_rows", "bool", "drop total / subtotal / average rows (合计, Total ...) and log them "
+                "instead of stopping the run", example=True),
+    InputOption("timestamp_format", "text", "text timestamps not in ISO 8601: strptime codes",
+                only=("contacts",), example="%d/%m/%Y %H:%M:%S"),
 )
 
 #: Every key outside ``inputs.<name>``: one line each.
@@ -392,6 +413,22 @@ SCHEMA: tuple[Key, ...] = (
         check=_at_least(0)),
     Key("coaching.top_share", "float", 0.30, "the top share of agents mentors the bottom share",
         check=_between(0, 0.5, open_lo=True)),
+    Key("kpi.backend", "text", "duckdb", "engine for the contact-level KPIs: duckdb (embedded) | spark "
+        "(pip install -e '.[spark]')", allowed=("duckdb", "spark")),
+    Key("kpi.spark.master", "text", "local[*]", "Spark master URL (local[*], spark://host:7077, yarn)"),
+    Key("kpi.short_abandon_sec", "int", _KPI.short_abandon_sec, "abandons shorter than this are short abandons",
+        check=_non_negative),
+    Key("kpi.sl_threshold_sec", "int", _KPI.sl_threshold_sec, "service level: answered within this many seconds",
+        check=_non_negative),
+    Key("kpi.sl_denominator", "text", _KPI.sl_denominator, "which contacts the service level divides by",
+        allowed=_SL_DENOMINATORS),
+    Key("kpi.repeat_window_sec", "int", _KPI.repeat_window_sec, "FCR: a repeat within this many seconds "
+        "(86400 = 24 h, 604800 = 7 days) means not resolved at first contact", check=_non_negative),
+    Key("kpi.repeat_scope", "text", _KPI.repeat_scope, "FCR repeat: any later contact of the customer, or only "
+        "one to the same queue", allowed=_REPEAT_SCOPES),
+    Key("kpi.repeat_counts_abandoned", "bool", _KPI.repeat_counts_abandoned, "FCR: an abandoned later contact "
+        "counts as a repeat"),
+    Key("kpi.csat_top_box_min", "float", _KPI.csat_top_box_min, "CSAT scores at or above this count as satisfied"),
     Key("reports.team_briefs", "list_or_all", None, "teams that get a team brief, or \"all\" "
         "(default: the coaching focus team, if any)", example=["VIP"]),
 )
@@ -409,6 +446,8 @@ SECTIONS: tuple[Section, ...] = (
     Section("trends", "centre KPI trends"),
     Section("coaching", "weak spots and coaching plan"),
     Section("reports", "reports"),
+    Section("kpi", "contact-level KPIs (used when inputs.contacts is given; docs/kpi-definitions.md)"),
+    Section("kpi.spark", "Spark backend"),
     *(Section(f"inputs.{i.name}", i.doc, optional=not i.required) for i in INPUTS),
 )
 

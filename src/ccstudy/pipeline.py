@@ -125,6 +125,8 @@ def input_hashes(params: StudyParams) -> dict[str, dict[str, Any]]:
         if path.is_file():
             entry["sha256"] = files.sha256_file(path)
             entry["bytes"] = path.stat().st_size
+        elif path.is_dir():  # a folder input (a contact log of Parquet files): its files' names and bytes
+            entry["sha256"] = files.sha256_folder(path)
         else:
             entry["sha256"] = None
         out[name] = entry

@@ -44,7 +44,7 @@ STAGES = ("00_intake", "10_reliability", "20_validity", "30_training", "40_kpi_t
 # notebook, the raw inputs or the ccstudy source changed.  tests/test_stages.py checks that every
 # key a stage function reads is declared here.
 STAGE_PARAMS: dict[str, tuple[str, ...]] = {
-    "00_intake": ("scale", "inputs", "waves", "cleaning", "outputs"),
+    "00_intake": ("scale", "inputs", "waves", "cleaning", "outputs", "kpi"),
     "10_reliability": ("scale", "waves", "reliability", "confidence", "seed"),
     "20_validity": ("waves", "validity", "confidence", "coaching.focus_team", "training.start"),
     "30_training": ("scale", "waves", "training", "confidence"),

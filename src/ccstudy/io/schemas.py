@@ -271,15 +271,17 @@ FATAL_RULES: dict[str, str] = {
     # reading a file
     "file_missing": "the declared file does not exist",
     "empty_file": "the file (or sheet) is empty",
-    "encoding": "the bytes cannot be decoded (as the declared encoding, or as UTF-8 / GBK / GB18030)",
+    "encoding": "the bytes cannot be decoded plausibly (declared encoding, UTF-8, GBK/GB18030, Big5, Windows-1252)",
+    "encoding_ambiguous": "several encodings decode the file to different, equally plausible text",
     "encoding_unknown": "inputs.<name>.encoding names no known encoding",
-    "not_text": "a .csv file holds binary data (NUL bytes)",
+    "not_text": "a .csv file holds binary data (a NUL byte, a ZIP/XLSX, Parquet or XLS file renamed .csv)",
     "csv_syntax": "the CSV cannot be parsed at all",
     "delimiter": "only one column found: the delimiter is wrong",
     "delimiter_param": "inputs.<name>.delimiter is not a single character",
     "format_param": "inputs.<name>.format is not csv, xlsx or parquet",
     "xlsx_unreadable": "the workbook cannot be opened",
     "xlsx_sheet": "the sheet named in inputs.<name>.sheet is not in the workbook",
+    "xlsx_formula": "an Excel cell holds a formula whose result was never saved (it would read as blank)",
     "parquet_unreadable": "the Parquet file cannot be read",
     "input_missing": "a required input (items, responses) is not declared",
     # the header
@@ -297,8 +299,12 @@ FATAL_RULES: dict[str, str] = {
     # cells
     "required_value": "a required cell is blank",
     "line_break": "an id contains a line break (usually a quote left open)",
+    "invisible_character": "an id or category holds an invisible or control character (zero-width space ...)",
+    "summary_row": "a total / subtotal / average row (合计, 总计, 小计, Total, Sum, Average ...) among the data",
     "not_allowed": "a value outside the allowed set (wave, group, item kind)",
     "date_unparseable": "a date that cannot be read (YYYY-MM-DD, or inputs.<name>.date_format)",
+    "date_out_of_range": "a date outside the years 1678-2261 (e.g. a 9999-12-31 sentinel not declared)",
+    "date_in_future": "a hire date after the last month with data (it would give a negative tenure)",
     "excel_date_serial": "an Excel date serial number (e.g. 42430) where a date or month is expected",
     "month_unparseable": "a month that cannot be read as YYYY-MM",
     "not_a_number": "text in a numeric column",
@@ -306,6 +312,7 @@ FATAL_RULES: dict[str, str] = {
     "number_range": "a number outside its bounds (negative contacts, QA score above 100 ...)",
     "rate_range": "a rate outside [0, 1] (fraction) or [0, 100] (percent) as declared",
     "rate_scale": "rates declared 'percent' whose values all look like fractions",
+    "rate_mixed_scale": "a rate column mixing fractions (0.86) and percentages (86): the minority rows are named",
     "not_a_flag": "a reverse flag that is not 0/1, true/false, yes/no or 是/否",
     "score_not_number": "an answer that is neither a number nor a label of scale.labels",
     "params_labels": "scale.labels maps a label to something that is not a number",
@@ -338,6 +345,8 @@ CLEANING_RULES: dict[str, str] = {
     "straightlining": "a response with the same answer to every answered item is flagged or dropped",
     "left_before_post": "responses of agents whose exit_date is before the post wave are dropped",
     "min_contacts": "agent-months with fewer than cleaning.min_contacts_per_month contacts are dropped",
+    "exit_date_sentinel": "an exit date listed in inputs.roster.exit_date_sentinels becomes blank (still employed)",
+    "summary_row": "a summary row is dropped when inputs.<name>.drop_summary_rows is true",
 }
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -98,9 +99,9 @@ class Problem:
                 else:
                     parts.append(f"rows {', '.join(shown[:-1])} and {shown[-1]}")
         if self.column is not None:
-            col = f"column {self.column}"
+            col = f"column {visible(self.column)}"
             if self.header and self.header != self.column:
-                col += f' ("{self.header}")'
+                col += f' ("{visible(self.header)}")'
             parts.append(col)
         return ", ".join(parts)
 
@@ -132,6 +133,7 @@ class ValidationReport:
     input_dir: str = ""
     problems: list[Problem] = dataclasses.field(default_factory=list)
     files: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)  # input name -> info
+    notes: list[str] = dataclasses.field(default_factory=list)  # not problems: columns not used ...
 
     @property
     def ok(self) -> bool:
@@ -143,8 +145,13 @@ class ValidationReport:
                                                     p.column or "", p.rule))
 
     def to_text(self) -> str:
+        notes = [f"  note: {n}" for n in self.notes]
+        encs = "; ".join(f"{info.get('file')}: {info['encoding']}" for info in self.files.values()
+                         if info.get("encoding"))
+        if encs:
+            notes.insert(0, f"  files read (format / encoding): {encs}")
         if self.ok:
-            return f"Inputs of study '{self.study}' ({self.input_dir}): no problems found."
+            return "\n".join([f"Inputs of study '{self.study}' ({self.input_dir}): no problems found."] + notes)
         nfiles = len({p.file for p in self.problems})
         lines = [
             f"Input validation failed for study '{self.study}' ({self.input_dir}): "
@@ -152,19 +159,21 @@ class ValidationReport:
             "fix the files (or the params) and run again.",
         ]
         lines += [f"  - {p.to_text()}" for p in self.sorted_problems()]
-        return "\n".join(lines)
+        return "\n".join(lines + notes)
 
     def to_markdown(self) -> str:
-        out = [f"# Input validation: study `{self.study}`", ""]
-        out.append(f"Input folder: `{self.input_dir}`")
+        out = [f"# Input validation: study {_md(self.study)}", ""]
+        out.append(f"Input folder: {_md(self.input_dir)}")
         out.append("")
         if self.files:
             out += ["| input | file | format / encoding | data rows |", "|---|---|---|---|"]
             for name, info in self.files.items():
                 rows = info.get("rows_read")
-                out.append(f"| {name} | {_md(info.get('file', ''))} | {info.get('encoding', '')} | "
+                out.append(f"| {name} | {_md(info.get('file', ''))} | {_md(info.get('encoding', ''))} | "
                            f"{'' if rows is None else rows} |")
             out.append("")
+        if self.notes:
+            out += ["Columns not used and other notes:", ""] + [f"- {_md(n)}" for n in self.notes] + [""]
         if self.ok:
             out.append("**No problems found.**")
             return "\n".join(out) + "\n"
@@ -185,7 +194,7 @@ class ValidationReport:
 
 
 def _md(s: str) -> str:
-    return markdown(s)  # file names, headers and cell values are user text
+    return markdown(s, prose=False)  # file names, headers and cell values are user text
 
 
 class InputValidationError(ValueError):
@@ -273,6 +282,9 @@ class Loaded:
     empty_columns: list[tuple[int, str]] = dataclasses.field(default_factory=list)  # (position, label)
     header_row: int = 1                      # spreadsheet row of the header
     ok: bool = False                         # parsed without any problem in this file
+    # values changed by a declared option, for the cleaning log: (rows, column, old, new, rule)
+    recodes: list[tuple[list[int], str, str, str, str]] = dataclasses.field(default_factory=list)
+    not_used: list[str] = dataclasses.field(default_factory=list)  # export headers no analysis reads
 
 
 def _resolve_headers(cells: list[str], schema: TableSchema, mapping: dict[str, str],
@@ -332,7 +344,8 @@ def map_columns(loaded: Loaded, schema: TableSchema, spec: dict[str, Any], probl
         hidx = int(first[0])
 
     def header_at(i: int) -> tuple[dict[int, str], list[int]]:
-        return _resolve_headers([frame.iloc[i][c] for c in cols], schema, mapping, items)
+        row = frame.iloc[i]  # one row lookup, not one per column
+        return _resolve_headers([row[c] for c in cols], schema, mapping, items)
 
     names, blank_pos = header_at(hidx)
     missing = required - set(names.values())
@@ -350,7 +363,8 @@ def map_columns(loaded: Loaded, schema: TableSchema, spec: dict[str, Any], probl
                 return
     hrow = int(frame[ROW].iloc[hidx])
     loaded.header_row = hrow
-    header_cells = {pos: frame.iloc[hidx][cols[pos]] for pos in range(len(cols))}
+    hdr = frame.iloc[hidx]
+    header_cells = {pos: hdr[cols[pos]] for pos in range(len(cols))}
     loaded.headers = {}
 
     # mapped export headers that are not in the file
@@ -442,7 +456,15 @@ def parse_table(loaded: Loaded, schema: TableSchema, params: Any, problems: list
             allowed = waves if (col.name == "wave") else None
             typed[col.name] = parse_text(frame, col, pr, allowed=allowed)
         elif col.kind == "date":
-            typed[col.name] = parse_date(frame, col, pr, name, date_format)
+            sentinels = spec.get(f"{col.name}_sentinels") if col.name == "exit_date" else None
+            recoded = np.zeros(len(frame), dtype=bool)
+            typed[col.name] = parse_date(frame, col, pr, name, date_format, sentinels=sentinels, recoded=recoded)
+            if recoded.any():
+                rows = frame[ROW].to_numpy()[recoded]
+                for old in sorted(set(frame[col.name].to_numpy()[recoded].tolist())):
+                    sel = rows[frame[col.name].to_numpy()[recoded] == old]
+                    loaded.recodes.append((sel.tolist(), col.name, old, "(blank: still employed)",
+                                           "exit_date_sentinel"))
         elif col.kind == "month":
             typed[col.name] = parse_month(frame, col, pr)
         elif col.kind in ("int", "number", "rate", "fraction"):
@@ -479,6 +501,7 @@ def parse_table(loaded: Loaded, schema: TableSchema, params: Any, problems: list
             pr.add("unknown_column", f"column '{c}' is not part of the {name} format "
                    f"(list it in inputs.{name}.ignore_columns to skip it)", column=c, rows=[1], count=1)
     else:
+        loaded.not_used = [loaded.headers.get(c, c) for c in extras]
         for c in extras:
             s = frame[c]
             blank = blank_mask(s)
@@ -608,6 +631,147 @@ def pivot_long(loaded: Loaded, items: list[str] | None, problems: list[Problem])
     return wide, rows, dups
 
 
+
+# =========================================================================== summary rows, unused columns, future dates
+
+#: Cells that mark a spreadsheet's summary row (compared after NFKC, case-folding and dropping spaces/colons).
+SUMMARY_TOKENS = frozenset({
+    "合计", "总计", "小计", "总和", "汇总", "合計", "總計", "小計", "總和", "彙總", "平均", "平均值", "平均数", "均值",
+    "total", "totals", "grandtotal", "subtotal", "sum", "average", "avg",
+})
+
+
+def _summary_key(v: str) -> str:
+    return re.sub(r"[\s:：_\-]+", "", norm_label(v))
+
+
+def summary_rows(ld: Loaded, schema: TableSchema, spec: dict[str, Any], problems: list[Problem]) -> None:
+    """Reject (or drop, when ``inputs.<name>.drop_summary_rows`` is true) rows that are totals or averages.
+
+    A row is a summary row when a cell of a text column (id, category, month, date, text) is one of
+    :data:`SUMMARY_TOKENS` (合计, 总计, 小计, Total, Sum, Average ...).  Dropped rows are logged.
+    """
+    frame = ld.frame
+    if frame is None or frame.empty:
+        return
+    kinds = {c.name: c.kind for c in schema.columns}
+    cols = [c for c in frame.columns if c != ROW and kinds.get(c, "text") in ("id", "category", "month", "date", "text")]
+    hit = np.zeros(len(frame), dtype=bool)
+    where: dict[int, tuple[str, str]] = {}
+    for c in cols:
+        s = frame[c]
+        found = [u for u in pd.unique(s.to_numpy()) if isinstance(u, str) and 0 < len(u) <= 16
+                 and _summary_key(u) in SUMMARY_TOKENS]
+        if not found:
+            continue
+        m = s.isin(found).to_numpy(dtype=bool)
+        for i in np.flatnonzero(m & ~hit):
+            where[int(i)] = (c, s.iloc[i])
+        hit |= m
+    if not hit.any():
+        return
+    if spec.get("drop_summary_rows"):
+        for i in np.flatnonzero(hit):
+            c, v = where[int(i)]
+            ld.recodes.append(([int(frame[ROW].iloc[i])], "*", f"(summary row: {c} = {v})", "dropped", "summary_row"))
+    else:
+        pr = Problems(ld.file, problems, ld.headers)
+        for c in dict.fromkeys(c for c, _ in where.values()):
+            mask = np.zeros(len(frame), dtype=bool)
+            for i, (cc, _) in where.items():
+                mask[i] = cc == c
+            pr.add_mask(frame, mask, c, "summary_row",
+                        "a summary row (total / subtotal / average), not data: delete it from the export, or set "
+                        f"inputs.{ld.name}.drop_summary_rows: true to drop such rows (they are logged)")
+    ld.frame = frame[~hit].reset_index(drop=True)
+
+
+#: Export headers that name a known column in another way (after norm_key), for the "not used" hint.
+KNOWN_ALIASES: dict[str, str] = {
+    "离职日期": "exit_date", "离职时间": "exit_date", "离职日": "exit_date", "leave_date": "exit_date",
+    "leaving_date": "exit_date", "termination_date": "exit_date", "end_of_employment": "exit_date",
+    "入职日期": "hire_date", "入职时间": "hire_date", "start_date": "hire_date", "joining_date": "hire_date",
+    "工号": "agent_id", "员工编号": "agent_id", "坐席工号": "agent_id", "employee_id": "agent_id",
+    "组别": "team", "班组": "team", "团队": "team", "小组": "team", "组": "team",
+    "分组": "group", "培训组": "group", "是否培训": "group", "组类型": "group",
+    "月份": "month", "月": "month", "提交日期": "submitted", "提交时间": "submitted", "波次": "wave",
+    "性别": "gender",
+}
+
+
+def _column_hint(header: str, schema: TableSchema, name: str) -> str:
+    import difflib
+
+    k = norm_key(header)
+    target = KNOWN_ALIASES.get(k)
+    if target is None:
+        close = difflib.get_close_matches(k, schema.names, n=1, cutoff=0.8)
+        target = close[0] if close else None
+    if target and target in schema.names:
+        return (f" — it looks like {target}: if so, map it with inputs.{name}.columns: "
+                f"{{{target}: \"{header}\"}}")
+    return ""
+
+
+def _params_columns(params: Any) -> set[str]:
+    """Extra columns the params ask an analysis to read (KPIs correlated, covariates)."""
+    out: set[str] = set()
+    for key in ("validity.kpis", "validity.covariates"):
+        try:
+            v = params.get(key, []) or []
+        except (KeyError, AttributeError, TypeError):
+            v = []
+        out |= {norm_key(x) for x in (v if isinstance(v, (list, tuple)) else [v])}
+    return out
+
+
+def _not_used_notes(ld: Loaded, schema: TableSchema, report: ValidationReport, used: set[str] = frozenset()) -> None:
+    for h in ld.not_used:
+        if norm_key(h) in used:
+            continue
+        report.notes.append(f"{ld.file}: column '{visible(h)}' is not used by any analysis"
+                            + _column_hint(h, schema, ld.name))
+
+
+def _study_end(loaded: dict[str, Loaded]) -> pd.Timestamp | None:
+    """The end of the last month with data (KPI months, survey dates): later dates cannot have happened yet."""
+    ends: list[pd.Timestamp] = []
+    for name in ("agent_kpis", "centre_kpis", "staff_survey", "responses"):
+        if name in loaded and loaded[name].typed is None:
+            return None  # a source could not be read: no rule on partial knowledge
+    for name, col in (("agent_kpis", "month"), ("centre_kpis", "month"), ("staff_survey", "month")):
+        t = loaded[name].typed if name in loaded else None
+        if t is not None and col in t.columns:
+            m = pd.to_datetime(t[col].dropna().astype(str), format="%Y-%m", errors="coerce").dropna()
+            if len(m):
+                ends.append(m.max() + pd.offsets.MonthEnd(0))
+    t = loaded["responses"].typed if "responses" in loaded else None
+    if t is not None and "submitted" in t.columns and t["submitted"].notna().any():
+        ends.append(t["submitted"].max().normalize() + pd.offsets.MonthEnd(0))
+    return max(ends) if ends else None
+
+
+#: Dates that cannot lie after the last month of data: (input, column).
+FUTURE_CHECKS = (("roster", "hire_date"),)
+
+
+def check_future_dates(loaded: dict[str, Loaded], problems: list[Problem]) -> None:
+    """A hire date after the last month with data is rejected (it would give a negative tenure)."""
+    end = _study_end(loaded)
+    if end is None:
+        return
+    for name, col in FUTURE_CHECKS:
+        ld = loaded.get(name)
+        t = ld.typed if ld is not None else None
+        if t is None or col not in t.columns:
+            continue
+        bad = (t[col].notna() & (t[col] > end)).to_numpy()
+        Problems(ld.file, problems, ld.headers).add_mask(
+            t, bad, col, "date_in_future",
+            f"after the last month with data ({end:%Y-%m}, from the KPI months and survey dates): a date that "
+            "has not happened yet; correct it or leave it blank", values=t[col].dt.strftime("%Y-%m-%d").to_numpy())
+
+
 # =========================================================================== the study
 
 @dataclasses.dataclass
@@ -637,7 +801,7 @@ def check_study(params: Any) -> Checked:
     labels = score_labels(params, problems, params_file)
     waves = tuple(str(w) for w in params.wave_labels)
     declared = {n: p for n, p in params.input_files().items()}
-    unknown_inputs = [n for n in declared if n not in INPUT_ORDER]
+    unknown_inputs = [n for n in declared if n not in INPUT_ORDER and n != "contacts"]  # contacts: io.contacts
     for n in unknown_inputs:
         log.warning("input %r is not a known input and is not read", n)
     loaded: dict[str, Loaded] = {}
@@ -676,11 +840,13 @@ def check_study(params: Any) -> Checked:
                 for p in problems[n_before:]):
             _finish_info(report, ld)
             continue
+        summary_rows(ld, schema, spec, problems)
         if ld.frame.empty and schema.required_input:
             problems.append(Problem(file=ld.file, rule="no_data", message="the file has a header but no data rows"))
             _finish_info(report, ld)
             continue
         parse_table(ld, schema, params, problems, waves=waves, labels=labels, items=items)
+        _not_used_notes(ld, schema, report, _params_columns(params))
         t = ld.typed
         assert t is not None
 
@@ -708,6 +874,7 @@ def check_study(params: Any) -> Checked:
                                 problems)
         ld.ok = len(problems) == n_before
         _finish_info(report, ld)
+    check_future_dates(loaded, problems)
     for name in INPUT_ORDER:
         if name not in declared and name in ("items", "responses"):
             problems.append(Problem(file=params_file, rule="input_missing", column=f"inputs.{name}",
@@ -946,7 +1113,34 @@ def _rel(params: Any, path: Path) -> str:
 
 def validate_study(params: Any) -> ValidationReport:
     """Validate every declared input of *params*; return the report (``report.ok`` when clean)."""
-    return check_study(params).report
+    report = check_study(params).report
+    if params.input_path("contacts") is not None:
+        _check_contact_log(params, report)
+    return report
+
+
+def _check_contact_log(params: Any, report: ValidationReport) -> None:
+    """File- and column-level problems of ``inputs.contacts`` (bad rows are cleaned at intake, not fatal)."""
+    import dataclasses as dc
+    import tempfile
+
+    from ccstudy.io.contacts import ContactLogError, stage_contacts
+
+    path = params.input_path("contacts")
+    spec = params.get("inputs.contacts", {}) or {}
+    label = str(spec.get("file", path.name))
+    with tempfile.TemporaryDirectory(prefix="ccstudy-contacts-") as tmp:
+        try:
+            st = stage_contacts(path, Path(tmp) / "contacts.parquet", columns=spec.get("columns"),
+                                fmt=spec.get("format"), timestamp_format=spec.get("timestamp_format"),
+                                delimiter=spec.get("delimiter"))
+        except ContactLogError as exc:
+            for prob in exc.problems:
+                f = f"{label.rstrip('/')}/{prob.file}" if path.is_dir() and prob.file != str(path) else label
+                report.problems.append(dc.replace(prob, file=f))
+            return
+    report.files["contacts"] = {"file": label, "encoding": "parquet" if path.is_dir() else path.suffix.lstrip("."),
+                                "rows_read": int(sum(st.rows_read.values()))}
 
 
 def write_report(report: ValidationReport, params: Any) -> Path:
