@@ -19,7 +19,8 @@ root: the folder that holds the ``params/`` folder the file lives in (so
 params file's own folder when it does not live in a folder named ``params``.
 
 Adding a key is one :class:`Key` line in :data:`SCHEMA` (then regenerate the
-template and the reference: ``make params-docs``).
+template and the reference: ``python -m ccstudy.params template > params/template.yaml``
+and ``python -m ccstudy.params reference > docs/params.md``; a test fails until they match).
 """
 
 from __future__ import annotations
