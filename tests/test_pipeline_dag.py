@@ -66,7 +66,7 @@ def _run(study, monkeypatch, jobs, **kw):
     monkeypatch.setattr(pipeline, "_execute", fake)
     events = []
     try:
-        result = pipeline.run(study, jobs=jobs,
+        result = pipeline.run(study, jobs=jobs, prewarm=False,
                               on_event=lambda e, s, i: events.append((e, s, dict(i))))
     except pipeline.StageFailed as exc:
         result = exc
