@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
-.PHONY: help install study run report validate test test-fast bench synth lint clean
+.PHONY: help install study run report validate test test-fast bench synth lint clean system-deps
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}'
@@ -33,7 +33,10 @@ report: $(STAMP) ## Render the reports from the results bundle
 validate: $(STAMP) ## Check the inputs only; exit 2 on problems
 	$(BIN)/ccstudy validate $(PARAMS)
 
-test: $(STAMP) ## Run the whole test suite
+system-deps: ## Install the system packages the tests need (chromium, poppler-utils, fonts) when missing
+	bash scripts/system-deps.sh
+
+test: $(STAMP) system-deps ## Run the whole test suite
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP) ## Run the tests without the end-to-end runs

@@ -35,7 +35,8 @@ ERRORS: dict[str, list[str]] = {
                             "[rule: item_missing]"],
     "wave_blank": ["responses.csv, row 5, column wave", "(blank)", "[rule: required_value]"],
     "wave_not_allowed": ["responses.csv, row 16, column wave", "'mid'", "'pre', 'post'", "[rule: not_allowed]"],
-    "wave_missing": ["responses.csv, column wave", "no responses for wave 'post'", "[rule: wave_missing]"],
+    "wave_missing": ["params.yaml, line 31, key waves.post: value 'post'", "wave 'post' is declared in waves but no "
+                     "response in responses.csv has it; its wave column holds 'pre'", "[rule: wave_missing]"],
     "chinese_header_unmapped": ["responses.csv, row 1, column agent_id", "'工号'",
                                 "inputs.responses.columns: {agent_id: \"<header>\"}", "[rule: missing_column]"],
     "mapped_header_absent": ["roster.csv, row 1, column agent_id", "'工号'", "[rule: mapped_column_missing]"],

@@ -87,16 +87,16 @@ def _clean(checked: Checked, params: Any) -> IntakeResult:
         for pos, letter in ld.empty_columns:
             log_.add(ld.file, [ld.header_row], letter, "(no header, no values)", "ignored", "empty_column")
 
-    waves = (str(params.get("waves.pre")), str(params.get("waves.post")))
+    waves = tuple(params.wave_labels)
     tables: dict[str, pd.DataFrame] = {}
     items_t = loaded["items"].typed
     assert items_t is not None and checked.items is not None
     items = checked.items
     tables["items"] = _items_table(items_t)
 
-    roster_t = loaded["roster"].typed
-    assert roster_t is not None
-    tables["roster"] = _finish(roster_t, "roster", params)
+    roster_t = loaded["roster"].typed if "roster" in loaded else None
+    if roster_t is not None:
+        tables["roster"] = _finish(roster_t, "roster", params)
 
     # responses
     rld = loaded["responses"]
@@ -109,9 +109,11 @@ def _clean(checked: Checked, params: Any) -> IntakeResult:
             drop_duplicates(rld.typed, d, ["agent_id", "wave", "item", "submitted", "score"], rld.file, log_)
     cleaned = clean_responses(resp, items, params, rld.file, log_, roster=roster_t,
                               duplicates=checked.response_duplicates, cell_rows=checked.response_cell_rows)
-    cols = ["agent_id", "wave", "submitted", *items, "straightliner"]
+    has_submitted = checked.has_submitted
+    cols = ["agent_id", "wave", *(["submitted"] if has_submitted else []), *items, "straightliner"]
     out = cleaned[cols].copy()
-    out["submitted"] = out["submitted"].astype("datetime64[ns]")
+    if has_submitted:
+        out["submitted"] = out["submitted"].astype("datetime64[ns]")
     for it in items:
         out[it] = out[it].astype(float)
     out["straightliner"] = out["straightliner"].astype(bool)
@@ -121,10 +123,11 @@ def _clean(checked: Checked, params: Any) -> IntakeResult:
     out = out.assign(_w=out["wave"].map(order)).sort_values(["agent_id", "_w"], kind="stable")
     tables["responses"] = out.drop(columns="_w").reset_index(drop=True)
 
-    kld = loaded["agent_kpis"]
-    assert kld.typed is not None
-    kp = drop_low_contacts(kld.typed, int(params.get("cleaning.min_contacts_per_month", 30) or 0), kld.file, log_)
-    tables["agent_kpis"] = _finish(kp, "agent_kpis", params)
+    kld = loaded.get("agent_kpis")
+    if kld is not None and kld.typed is not None:
+        kp = drop_low_contacts(kld.typed, int(params.get("cleaning.min_contacts_per_month", 30) or 0), kld.file,
+                               log_)
+        tables["agent_kpis"] = _finish(kp, "agent_kpis", params)
 
     for name in ("centre_kpis", "training", "staff_survey", "customer_survey"):
         if name in loaded and loaded[name].typed is not None:
@@ -143,14 +146,25 @@ _NULLABLE_INT_AS_FLOAT = True
 
 
 def _items_table(t: pd.DataFrame) -> pd.DataFrame:
+    """The item map: ids, labels falling back to the ids, ``dimension`` missing (None) when not given."""
+    n = len(t)
+    blank = pd.Series("", index=t.index)
+    none = pd.Series([None] * n, index=t.index, dtype=object)
     out = pd.DataFrame({"item": t["item"].astype(str), "competency": t["competency"].astype(str)})
-    lab = t["competency_label"] if "competency_label" in t.columns else pd.Series("", index=t.index)
+    lab = t["competency_label"] if "competency_label" in t.columns else blank
     out["competency_label"] = lab.where(lab != "", t["competency"]).astype(str)
-    out["dimension"] = t["dimension"].astype(str)
-    dl = t["dimension_label"] if "dimension_label" in t.columns else pd.Series("", index=t.index)
-    out["dimension_label"] = dl.where(dl != "", t["dimension"]).astype(str)
-    out["reverse"] = t["reverse"].astype(bool)
-    out["text"] = (t["text"] if "text" in t.columns else pd.Series("", index=t.index)).astype(str)
+    dim = t["dimension"].astype(str) if "dimension" in t.columns else blank
+    if (dim != "").any():
+        out["dimension"] = dim
+        dl = t["dimension_label"] if "dimension_label" in t.columns else blank
+        out["dimension_label"] = dl.where(dl != "", dim).astype(str)
+    else:  # an instrument without dimensions
+        out["dimension"] = none
+        out["dimension_label"] = none.copy()
+    out["reverse"] = (t["reverse"] if "reverse" in t.columns else pd.Series(False, index=t.index)).astype(bool)
+    out["text"] = (t["text"] if "text" in t.columns else blank).astype(str)
+    kind = t["kind"] if "kind" in t.columns else none
+    out["kind"] = kind.where(kind.notna() & (kind != ""), None).astype(object)
     for c in t.columns:
         if c not in out.columns and c != ROW:
             out[c] = t[c]

@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 import sys
-import unicodedata
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -32,12 +30,27 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ccstudy.escape import markdown, visible
+from ccstudy.io.parsers import (  # noqa: F401  (re-exported: the cell parsers used to live here)
+    DATE_FORMATS,
+    _arrow,
+    _np_bool,
+    blank_mask,
+    excel_letter,
+    norm_key,
+    norm_label,
+    parse_date,
+    parse_flag,
+    parse_month,
+    parse_number,
+    parse_scores,
+    parse_text,
+    to_float,
+)
 from ccstudy.io.readers import ROW, Grid, ReadProblem, read_grid
 from ccstudy.io.schemas import (
     DEFAULT_RATE_SCALE,
     INPUT_ORDER,
-    NA_TOKENS,
-    Col,
     TableSchema,
     schema_for,
 )
@@ -47,17 +60,6 @@ log = logging.getLogger(__name__)
 MAX_ROWS_KEPT = 50       # row numbers stored per grouped problem
 MAX_VALUES_SHOWN = 3     # distinct values quoted per grouped problem
 ROWS_SHOWN = 3           # row numbers written before "and N more"
-
-DATE_FORMATS: tuple[str, ...] = (
-    "%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M",
-    "%Y-%m-%dT%H:%M:%S", "%Y.%m.%d", "%Y年%m月%d日",
-)
-
-_MONTH_RE = (r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?(?:\s*[-/.]\s*\d{1,2}\s*日?)?"
-             r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
-_SERIAL_RE = r"^\d{5}(?:\.\d+)?$"
-_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-
 
 # =========================================================================== problems and report
 
@@ -73,12 +75,16 @@ class Problem:
     values: tuple[str, ...] = ()        # distinct values found (first few)
     count: int = 0                      # rows affected (0 = a file- or column-level problem)
     header: str | None = None           # the export's own header when it differs from `column`
+    in_params: bool = False             # a params-file problem: rows hold the line, column the key
 
     @property
     def row(self) -> int | None:
         return self.rows[0] if self.rows else None
 
     def location(self) -> str:
+        if self.in_params:
+            return ", ".join([self.file] + ([f"line {self.rows[0]}"] if self.rows else [])
+                             + ([f"key {self.column}"] if self.column else []))
         parts = [self.file]
         if self.rows:
             n = max(self.count, len(self.rows))
@@ -113,7 +119,7 @@ class Problem:
 
 
 def _quote(v: str) -> str:
-    v = v.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+    v = visible(v)  # invisible and control characters as escapes: 'A0194\u200b'
     v = v if len(v) <= 60 else v[:57] + "..."
     return "'" + v.replace("'", "\\'") + "'" if v != "" else "(blank)"
 
@@ -133,7 +139,8 @@ class ValidationReport:
 
     def sorted_problems(self) -> list[Problem]:
         order = {info.get("file"): i for i, info in enumerate(self.files.values())}
-        return sorted(self.problems, key=lambda p: (order.get(p.file, -1), p.row or 0, p.column or "", p.rule))
+        return sorted(self.problems, key=lambda p: (not p.in_params, order.get(p.file, -1), p.row or 0,
+                                                    p.column or "", p.rule))
 
     def to_text(self) -> str:
         if self.ok:
@@ -178,7 +185,7 @@ class ValidationReport:
 
 
 def _md(s: str) -> str:
-    return str(s).replace("|", "\\|").replace("\n", " ")
+    return markdown(s)  # file names, headers and cell values are user text
 
 
 class InputValidationError(ValueError):
@@ -229,252 +236,7 @@ class Problems:
         self.add(rule, message, column, rows[order][:MAX_ROWS_KEPT], values, count=int(mask.sum()))
 
 
-# =========================================================================== cell parsers
-
-def norm_key(s: str) -> str:
-    """Normalise a header / label for matching: NFKC, trimmed, case-folded, spaces and dashes as '_'."""
-    s = unicodedata.normalize("NFKC", str(s)).replace("\ufeff", "").strip().casefold()
-    return re.sub(r"[\s\-]+", "_", s)
-
-
-def norm_label(s: str) -> str:
-    s = unicodedata.normalize("NFKC", str(s)).strip().casefold()
-    return re.sub(r"\s+", " ", s)
-
-
-_NA_ARROW = pa.array(sorted(NA_TOKENS), type=pa.string())
-
-
-def _arrow(s: pd.Series) -> pa.Array | pa.ChunkedArray:
-    """The cells of a text column as an Arrow string array (zero-copy for Arrow-backed columns)."""
-    arr = pa.array(s, from_pandas=True)
-    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        arr = pa.array(s.astype(str), from_pandas=True)
-    return arr
-
-
-def _np_bool(a: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    return np.asarray(pc.fill_null(a, False).to_numpy(zero_copy_only=False), dtype=bool)
-
-
-def blank_mask(s: pd.Series) -> np.ndarray:
-    """Cells that are blank or a missing-value token (NA, N/A, -, ...)."""
-    if len(s) == 0:
-        return np.zeros(0, dtype=bool)
-    return _np_bool(pc.is_in(_arrow(s), value_set=_NA_ARROW))
-
-
-def to_float(s: pd.Series, blank: np.ndarray | None = None) -> np.ndarray:
-    """Numeric value of every cell (NaN where blank or not a number); vectorised, Arrow fast path."""
-    if len(s) == 0:
-        return np.zeros(0, dtype=float)
-    blank = blank_mask(s) if blank is None else blank
-    arr = _arrow(s)
-    try:
-        masked = pc.if_else(pa.array(blank), pa.scalar(None, type=pa.string()), arr)
-        return np.array(pc.cast(masked, pa.float64()).to_numpy(zero_copy_only=False), dtype=float)  # writable
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        out = pd.to_numeric(s.where(~blank, None), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        return np.array(out, dtype=float)
-
-
-def excel_letter(pos: int) -> str:
-    s, n = "", pos + 1
-    while n:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
-def _excel_serial_hint(values: pd.Series) -> str:
-    try:
-        v = float(values.iloc[0])
-        return f" ({values.iloc[0]} = {(_EXCEL_EPOCH + pd.Timedelta(days=v)).date()})"
-    except (ValueError, OverflowError, IndexError):
-        return ""
-
-
-def parse_date(frame: pd.DataFrame, col: Col, pr: Problems, input_name: str,
-               date_format: str | None = None) -> pd.Series:
-    s = frame[col.name]
-    blank = blank_mask(s)
-    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
-    todo = ~blank
-    formats = (date_format,) if date_format else DATE_FORMATS
-    for fmt in formats:
-        if not todo.any():
-            break
-        parsed = pd.to_datetime(s[todo], format=fmt, errors="coerce")
-        ok = parsed.notna().to_numpy()
-        if ok.any():
-            idx = np.flatnonzero(todo)[ok]
-            out.iloc[idx] = parsed[ok].astype("datetime64[ns]").to_numpy()
-            todo[idx] = False
-    if todo.any():
-        serial = todo & s.str.fullmatch(_SERIAL_RE).fillna(False).to_numpy(dtype=bool)
-        if serial.any():
-            num = pd.to_numeric(s[serial], errors="coerce")
-            serial_idx = np.flatnonzero(serial)[((num >= 20000) & (num <= 80000)).to_numpy()]
-            serial = np.zeros(len(s), dtype=bool)
-            serial[serial_idx] = True
-        if serial.any():
-            pr.add_mask(frame, serial, col.name, "excel_date_serial",
-                        "an Excel date serial number, not a date" + _excel_serial_hint(s[serial])
-                        + "; format the column as a date (YYYY-MM-DD) before exporting")
-        other = todo & ~serial
-        fmt_txt = f"the format {date_format!r} (inputs.{input_name}.date_format)" if date_format else \
-            f"a date written YYYY-MM-DD (or set inputs.{input_name}.date_format)"
-        pr.add_mask(frame, other, col.name, "date_unparseable", f"not {fmt_txt}")
-    if not col.nullable:
-        pr.add_mask(frame, blank, col.name, "required_value", "is blank; a date is required")
-    return out
-
-
-def parse_month(frame: pd.DataFrame, col: Col, pr: Problems) -> pd.Series:
-    s = frame[col.name]
-    blank = blank_mask(s)
-    ok = np.zeros(len(s), dtype=bool)
-    canonical = np.zeros(len(s), dtype=bool)
-    if len(s):
-        canonical = _np_bool(pc.match_substring_regex(_arrow(s), r"^\d{4}-(0[1-9]|1[0-2])$"))
-    ok |= canonical
-    rest = ~canonical & ~blank
-    y = pd.Series(np.nan, index=s.index)
-    m = pd.Series(np.nan, index=s.index)
-    if rest.any():
-        parts = s[rest].str.extract(_MONTH_RE)
-        y[rest] = pd.to_numeric(parts[0], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        m[rest] = pd.to_numeric(parts[1], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        ok |= (y.notna() & m.between(1, 12)).to_numpy()
-    bad = ~blank & ~ok
-    if bad.any():
-        serial = bad & s.str.fullmatch(_SERIAL_RE).fillna(False).to_numpy(dtype=bool)
-        pr.add_mask(frame, serial, col.name, "excel_date_serial",
-                    "an Excel date serial number, not a month" + _excel_serial_hint(s[serial])
-                    + "; write months as YYYY-MM")
-        pr.add_mask(frame, bad & ~serial, col.name, "month_unparseable", "not a month written YYYY-MM")
-    if not col.nullable:
-        pr.add_mask(frame, blank, col.name, "required_value", "is blank; a month is required")
-    out = s.where(canonical, "").astype(object)
-    fix = ok & ~canonical
-    if fix.any():
-        yy = y[fix].astype(int).astype(str).str.zfill(4)
-        mm = m[fix].astype(int).astype(str).str.zfill(2)
-        out[fix] = (yy + "-" + mm).to_numpy()
-    out[~ok] = pd.NA
-    return out.astype("str")
-
-
-def _numbers(s: pd.Series, blank: np.ndarray, allow_percent: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Numeric values of *s* (NaN where blank or bad) and a mask of cells written with '%'."""
-    pct = np.zeros(len(s), dtype=bool)
-    if allow_percent and len(s):
-        pct = _np_bool(pc.ends_with(_arrow(s), "%"))
-        if pct.any():
-            base = s.where(~pct, s.str[:-1].str.strip())
-            return to_float(base, blank), pct
-    return to_float(s, blank), pct
-
-
-def parse_number(frame: pd.DataFrame, col: Col, pr: Problems, input_name: str,
-                 rate_scale: str = "fraction") -> pd.Series:
-    s = frame[col.name]
-    blank = blank_mask(s)
-    is_rate = col.kind in ("rate", "fraction")
-    vals, pct = _numbers(s, blank, allow_percent=is_rate)
-    finite = np.isfinite(vals)
-    bad_text = ~blank & ~finite
-    what = {"int": "a whole number", "number": "a number", "rate": "a rate", "fraction": "a fraction"}[col.kind]
-    pr.add_mask(frame, bad_text, col.name, "not_a_number", f"text where {what} is expected")
-    if not col.nullable:
-        pr.add_mask(frame, blank, col.name, "required_value", f"is blank; {what} is required")
-    ok = ~blank & finite
-    if col.kind == "int":
-        frac = ok & (np.floor(np.where(ok, vals, 0)) != np.where(ok, vals, 0))
-        pr.add_mask(frame, frac, col.name, "not_whole_number", "must be a whole number")
-        ok = ok & ~frac
-    if is_rate:
-        scale = "fraction" if col.kind == "fraction" else rate_scale
-        hi = 1.0 if scale == "fraction" else 100.0
-        frac_vals = np.where(pct, vals / 100.0, vals / (1.0 if scale == "fraction" else 100.0))
-        raw_out = ok & ~pct & ((vals < 0) | (vals > hi))
-        pct_out = ok & pct & ((vals < 0) | (vals > 100))
-        if raw_out.any():
-            if scale == "fraction":
-                looks_pct = raw_out & (vals > 1) & (vals <= 100)
-                if col.kind == "rate":
-                    hint = (f"rates must be fractions in [0, 1] (inputs.{input_name}.rate_scale: fraction); "
-                            f"these look like percentages: if the export gives percentages set "
-                            f"inputs.{input_name}.rate_scale: percent")
-                else:
-                    hint = "must be a fraction in [0, 1] (write 85% as 0.85 or as '85%')"
-                pr.add_mask(frame, looks_pct, col.name, "rate_range", hint)
-                pr.add_mask(frame, raw_out & ~looks_pct, col.name, "rate_range", "must be a fraction in [0, 1]")
-            else:
-                pr.add_mask(frame, raw_out, col.name, "rate_range",
-                            f"rates must be percentages in [0, 100] (inputs.{input_name}.rate_scale: percent)")
-        pr.add_mask(frame, pct_out, col.name, "rate_range", "a percentage must lie in [0%, 100%]")
-        if scale == "percent" and col.suspect_fraction and col.kind == "rate":
-            plain = ok & ~pct & ~raw_out
-            pv = vals[plain]
-            if pv.size >= 3 and pv.max() <= 1.0 and pv.max() > 0:
-                pr.add_mask(frame, plain, col.name, "rate_scale",
-                            f"every value is at most 1: these look like fractions, but "
-                            f"inputs.{input_name}.rate_scale is 'percent' — set rate_scale: fraction")
-        out = np.where(ok & ~raw_out & ~pct_out, frac_vals, np.nan)
-        return pd.Series(out, index=s.index, dtype=float)
-    lo_bad = np.zeros(len(s), dtype=bool)
-    hi_bad = np.zeros(len(s), dtype=bool)
-    if col.min is not None:
-        lo_bad = ok & ((vals <= col.min) if col.min_exclusive else (vals < col.min))
-    if col.max is not None:
-        hi_bad = ok & (vals > col.max)
-    rng = lo_bad | hi_bad
-    if rng.any():
-        lo_txt = "" if col.min is None else (f"> {col.min:g}" if col.min_exclusive else f">= {col.min:g}")
-        hi_txt = "" if col.max is None else f"<= {col.max:g}"
-        pr.add_mask(frame, rng, col.name, "number_range",
-                    "must be " + " and ".join(t for t in (lo_txt, hi_txt) if t))
-    out = np.where(ok & ~rng, vals, np.nan)
-    return pd.Series(out, index=s.index, dtype=float)
-
-
-_FLAGS = {"0": False, "1": True, "0.0": False, "1.0": True, "true": True, "false": False,
-          "yes": True, "no": False, "y": True, "n": False}
-
-
-def parse_flag(frame: pd.DataFrame, col: Col, pr: Problems) -> pd.Series:
-    s = frame[col.name]
-    blank = blank_mask(s)
-    mapped = s.str.lower().map(_FLAGS)
-    bad = ~blank & mapped.isna().to_numpy()
-    pr.add_mask(frame, bad, col.name, "not_a_flag", "must be 0 or 1")
-    if not col.nullable:
-        pr.add_mask(frame, blank, col.name, "required_value", "is blank; 0 or 1 is required")
-    return mapped.fillna(False).astype(bool)
-
-
-def parse_text(frame: pd.DataFrame, col: Col, pr: Problems, allowed: tuple[str, ...] | None = None) -> pd.Series:
-    s = frame[col.name]
-    blank = blank_mask(s)
-    if not col.nullable:
-        pr.add_mask(frame, blank, col.name, "required_value", "is blank; a value is required")
-    if col.kind in ("id", "category"):
-        broken = s.str.contains(r"[\r\n]", regex=True).fillna(False).to_numpy(dtype=bool)
-        pr.add_mask(frame, broken, col.name, "line_break",
-                    "contains a line break (is a quote left open on this row?)")
-    allowed = allowed or col.allowed
-    if allowed is not None:
-        canon = {norm_label(a): a for a in allowed}
-        lookup = {u: canon.get(norm_label(u)) for u in s.unique()}
-        mapped = s.map(lookup).astype(object)
-        bad = ~blank & mapped.isna().to_numpy()
-        pr.add_mask(frame, bad, col.name, "not_allowed", "must be one of " + ", ".join(f"'{a}'" for a in allowed))
-        out = mapped.where(mapped.notna(), s).astype(str)
-    else:
-        out = s.astype(str)
-    return out.where(~blank, "") if col.nullable else out
-
+# =========================================================================== params-level labels
 
 def score_labels(params: Any, problems: list[Problem], params_file: str) -> dict[str, float]:
     labels = params.get("scale.labels", {}) or {}
@@ -490,29 +252,6 @@ def score_labels(params: Any, problems: list[Problem], params_file: str) -> dict
                                 message="every label must map to a number, e.g. {\"Strongly agree\": 5}; got "
                                 + ", ".join(bad), values=()))
     return out
-
-
-def parse_scores(frame: pd.DataFrame, column: str, pr: Problems, labels: dict[str, float],
-                 lo: int, hi: int) -> pd.Series:
-    """Scores as floats: numbers as answered, labels mapped; out-of-range numbers are kept (cleaning)."""
-    s = frame[column]
-    blank = blank_mask(s)
-    num = to_float(s, blank)
-    bad = ~blank & ~np.isfinite(num)
-    if bad.any() and labels:
-        idx = np.flatnonzero(bad)
-        sub = s.iloc[idx]
-        lookup = {u: labels.get(norm_label(u), np.nan) for u in sub.unique()}
-        mapped = sub.map(lookup).to_numpy(dtype=float)
-        hit = ~np.isnan(mapped)
-        num[idx[hit]] = mapped[hit]
-        bad[idx[hit]] = False
-    if bad.any():
-        where = "a label listed under scale.labels" if labels else "a label (none are set in scale.labels)"
-        pr.add_mask(frame, bad, column, "score_not_number",
-                    f"text where a score is expected: answers must be numbers from {lo} to {hi} or {where}")
-    num[bad] = np.nan
-    return pd.Series(num, index=s.index, dtype=float)
 
 
 # =========================================================================== header mapping
@@ -882,6 +621,8 @@ class Checked:
     response_cell_rows: np.ndarray | None = None  # long layout: raw row of each answer (0 = none)
     long_duplicates: np.ndarray | None = None     # long layout: exact duplicate long rows
     response_duplicates: np.ndarray | None = None  # wide: exact duplicate rows
+    has_submitted: bool = True                     # the responses have a submitted column
+    notes: list[str] = dataclasses.field(default_factory=list)  # facts worth logging (not problems)
 
 
 def _display_file(params: Any, path: Path) -> str:
@@ -892,9 +633,9 @@ def check_study(params: Any) -> Checked:
     """Read, map, parse and cross-check every declared input."""
     problems: list[Problem] = []
     report = ValidationReport(study=params.study, input_dir=_rel(params, params.input_dir), problems=problems)
-    params_file = Path(params.path).name
+    params_file = _rel(params, Path(params.path))
     labels = score_labels(params, problems, params_file)
-    waves = (str(params.get("waves.pre")), str(params.get("waves.post")))
+    waves = tuple(str(w) for w in params.wave_labels)
     declared = {n: p for n, p in params.input_files().items()}
     unknown_inputs = [n for n in declared if n not in INPUT_ORDER]
     for n in unknown_inputs:
@@ -944,12 +685,7 @@ def check_study(params: Any) -> Checked:
         assert t is not None
 
         if name == "items":
-            check_unique(ld, ("item",), problems)
-            if "competency" in t.columns and "dimension" in t.columns:
-                nd = t.groupby("competency")["dimension"].transform("nunique").to_numpy()
-                Problems(ld.file, problems, ld.headers).add_mask(
-                    t, nd > 1, "dimension", "competency_dimension",
-                    "a competency must belong to exactly one dimension", values=t["competency"].to_numpy())
+            _check_items(ld, problems)
             if len(problems) == n_before:
                 items = t["item"].tolist()
                 checked.items = items
@@ -960,7 +696,8 @@ def check_study(params: Any) -> Checked:
             if "agent_id" in t.columns:
                 roster_ids = set(t["agent_id"].tolist())
         elif name == "responses":
-            _check_responses(ld, schema, checked, items, roster_ids, problems, waves)
+            _fill_optional_response_columns(ld, params, checked, problems)
+            _check_responses(ld, schema, checked, items, roster_ids, problems, waves, params, params_file)
         else:
             if schema.key:
                 check_unique(ld, schema.key, problems)
@@ -972,14 +709,105 @@ def check_study(params: Any) -> Checked:
         ld.ok = len(problems) == n_before
         _finish_info(report, ld)
     for name in INPUT_ORDER:
-        if name not in declared and name in ("items", "responses", "roster", "agent_kpis"):
-            problems.append(Problem(file=params_file, rule="input_missing",
-                                    message=f"inputs.{name}.file is required"))
+        if name not in declared and name in ("items", "responses"):
+            problems.append(Problem(file=params_file, rule="input_missing", column=f"inputs.{name}",
+                                    message=f"inputs.{name}.file is required", in_params=True))
+    check_params_against_data(params, checked, problems, params_file)
+    for note in checked.notes:
+        log.info("%s", note)
     return checked
 
 
+def _check_items(ld: Loaded, problems: list[Problem]) -> None:
+    """The item map: unique ids, 2..200 items, competencies of at most 20 items in one dimension each,
+    dimensions given for every item or for none, kinds from the allowed set."""
+    from ccstudy.io.schemas import ITEM_KINDS, MAX_ITEMS, MAX_ITEMS_PER_COMPETENCY, MIN_ITEMS
+
+    t = ld.typed
+    assert t is not None
+    pr = Problems(ld.file, problems, ld.headers)
+    check_unique(ld, ("item",), problems)
+    if "item" in t.columns:
+        keys = t["item"].map(norm_key)
+        clash = (keys.duplicated(keep=False) & ~t["item"].duplicated(keep=False)).to_numpy()
+        pr.add_mask(t, clash, "item", "item_ids_clash",
+                    "these item ids differ only in case, width or spaces, so the response headers cannot tell "
+                    "them apart; rename one", values=t["item"].to_numpy())
+        n = len(t)
+        if not MIN_ITEMS <= n <= MAX_ITEMS:
+            pr.add("item_count", f"the item map has {n} item(s); an instrument needs {MIN_ITEMS} to {MAX_ITEMS} items",
+                   column="item")
+    if "competency" in t.columns:
+        size = t.groupby("competency", sort=False)["competency"].transform("size").to_numpy()
+        pr.add_mask(t, size > MAX_ITEMS_PER_COMPETENCY, "competency", "competency_size",
+                    f"a competency has at most {MAX_ITEMS_PER_COMPETENCY} items; split it into smaller competencies",
+                    values=t["competency"].to_numpy())
+    if "dimension" in t.columns:
+        blank = (t["dimension"] == "").to_numpy()
+        if blank.any() and not blank.all():
+            pr.add_mask(t, blank, "dimension", "dimension_partial",
+                        "a dimension is given for some items but not for these; give one for every item, or "
+                        "leave the column blank (or out) for an instrument without dimensions")
+        if "competency" in t.columns and not blank.all():
+            given = t[~blank]
+            nd = given.groupby("competency")["dimension"].transform("nunique").to_numpy()
+            pr.add_mask(given, nd > 1, "dimension", "competency_dimension",
+                        "a competency must belong to exactly one dimension", values=given["competency"].to_numpy())
+    if "kind" in t.columns:
+        alias = {norm_label(a): k for k, names in ITEM_KINDS.items() for a in (k, *names)}
+        raw = t["kind"].astype(str)
+        mapped = raw.map(lambda v: alias.get(norm_label(v)) if v != "" else "")
+        bad = mapped.isna().to_numpy()
+        pr.add_mask(t, bad, "kind", "not_allowed",
+                    "must be one of " + ", ".join(f"'{k}'" for k in ITEM_KINDS) + " (also 知识 / 软技能), or blank",
+                    values=raw.to_numpy())
+        t["kind"] = mapped.where(~bad, "").astype(str)
+
+
+def _fill_optional_response_columns(ld: Loaded, params: Any, checked: Checked, problems: list[Problem]) -> None:
+    """A study with one wave may leave the wave column out; the submitted column is optional."""
+    t = ld.typed
+    if t is None:
+        return
+    labels = tuple(str(w) for w in params.wave_labels)
+    if "wave" not in t.columns:
+        if len(labels) == 1:
+            t["wave"] = labels[0]
+            checked.notes.append(f"{ld.file}: no wave column; every row is wave '{labels[0]}' "
+                                 "(waves declares a single wave)")
+        else:
+            Problems(ld.file, problems, ld.headers).add(
+                "missing_column", f"required column wave is not in the header row (row {ld.header_row}); it may be "
+                f"left out only when waves declares a single wave (waves: {', '.join(labels)}) — map the "
+                "export's header in inputs.responses.columns: {wave: \"<header>\"}",
+                column="wave", rows=[ld.header_row], count=1)
+    if "submitted" not in t.columns:
+        t["submitted"] = pd.Series(pd.NaT, index=t.index, dtype="datetime64[ns]")
+        checked.has_submitted = False
+
+
+def _params_problem(params: Any, params_file: str, key: str, rule: str, message: str,
+                    values: tuple[str, ...] = ()) -> Problem:
+    """A problem located in the params file: the line of *key* (or of its nearest written parent)."""
+    line = params.line(key) if hasattr(params, "line") else None
+    return Problem(file=params_file, rule=rule, message=message, column=key, rows=(line,) if line else (),
+                   values=values, count=1 if line else 0, in_params=True)
+
+
+def _role_key(params: Any, label: str) -> str:
+    """The params key that declares wave *label*: ``waves.<role>`` when written as a mapping, else ``waves``."""
+    for role in ("pre", "post", "follow_up"):
+        key = f"waves.{role}"
+        if params.get(key) == label and getattr(params, "lines", {}).get(key):
+            return key
+    return "waves"
+
+
 def _check_responses(ld: Loaded, schema: TableSchema, checked: Checked, items: list[str] | None,
-                     roster_ids: set[str] | None, problems: list[Problem], waves: tuple[str, ...]) -> None:
+                     roster_ids: set[str] | None, problems: list[Problem], waves: tuple[str, ...],
+                     params: Any = None, params_file: str = "params") -> None:
+    from ccstudy.params import did_you_mean
+
     t = ld.typed
     assert t is not None
     check_in_roster(ld, roster_ids, checked.loaded["roster"].file if "roster" in checked.loaded else "roster",
@@ -999,25 +827,84 @@ def _check_responses(ld: Loaded, schema: TableSchema, checked: Checked, items: l
         checked.response_duplicates = dups
         resp = t
     checked.responses = resp
-    if "wave" in resp.columns:
-        present = set(resp["wave"].unique().tolist())
+    if "wave" in resp.columns and "wave" in t.columns:
+        raw_waves = t["wave"]
+        present = sorted(set(raw_waves[raw_waves != ""].unique().tolist()))
+        undeclared = [w for w in present if w not in waves]
         for w in waves:
-            if w not in present:
-                Problems(ld.file, problems, ld.headers).add(
-                    "wave_missing", f"no responses for wave '{w}' (waves are set in waves.pre / waves.post)",
-                    column="wave")
-    if {"agent_id", "wave", "submitted"} <= set(resp.columns):
+            if w in present:
+                continue
+            hint = did_you_mean(w, undeclared or present)
+            holds = ", ".join(f"'{v}'" for v in present[:8]) or "no value"
+            msg = (f"wave '{w}' is declared in waves but no response in {ld.file} has it{hint}; "
+                   f"its wave column holds {holds}")
+            if params is not None:
+                problems.append(_params_problem(params, params_file, _role_key(params, w), "wave_missing", msg,
+                                                values=(w,)))
+            else:
+                Problems(ld.file, problems, ld.headers).add("wave_missing", msg, column="wave")
+    if checked.has_submitted and {"agent_id", "wave", "submitted"} <= set(resp.columns):
         base = resp if checked.response_duplicates is None else resp[~checked.response_duplicates]
-        pre = base[base["wave"] == waves[0]].drop_duplicates("agent_id").set_index("agent_id")["submitted"]
-        post = base[base["wave"] == waves[1]]
-        pre_date = post["agent_id"].map(pre)
-        bad = (post["submitted"].notna() & pre_date.notna() & (post["submitted"] < pre_date)).to_numpy()
-        if bad.any():
-            vals = ("post " + post["submitted"].dt.strftime("%Y-%m-%d") + " < pre "
-                    + pre_date.dt.strftime("%Y-%m-%d")).to_numpy()
-            Problems(ld.file, problems, ld.headers).add_mask(
-                post, bad, "submitted", "wave_order", f"the '{waves[1]}' response is dated before the agent's "
-                f"'{waves[0]}' response", values=vals)
+        for earlier, later in zip(waves, waves[1:]):
+            first = base[base["wave"] == earlier].drop_duplicates("agent_id").set_index("agent_id")["submitted"]
+            nxt = base[base["wave"] == later]
+            first_date = nxt["agent_id"].map(first)
+            bad = (nxt["submitted"].notna() & first_date.notna() & (nxt["submitted"] < first_date)).to_numpy()
+            if bad.any():
+                vals = (f"{later} " + nxt["submitted"].dt.strftime("%Y-%m-%d") + f" < {earlier} "
+                        + first_date.dt.strftime("%Y-%m-%d")).to_numpy()
+                Problems(ld.file, problems, ld.headers).add_mask(
+                    nxt, bad, "submitted", "wave_order", f"the '{later}' response is dated before the agent's "
+                    f"'{earlier}' response", values=vals)
+
+
+def check_params_against_data(params: Any, checked: Checked, problems: list[Problem], params_file: str) -> None:
+    """Values of the params that name things in the data: KPI columns and focus teams.
+
+    Only keys the params file wrote are checked (a default never names a column or a team that the
+    study lacks: the default KPI lists are narrowed to the columns present by the analyses).
+    Wave labels are checked with the responses (:func:`_check_responses`).
+    """
+    from ccstudy.params import did_you_mean
+
+    written = getattr(params, "written", lambda key: True)
+    for key, input_name in (("validity.kpis", "agent_kpis"), ("trends.kpis", "centre_kpis")):
+        kpis = params.get(key) or []
+        ld = checked.loaded.get(input_name)
+        if not written(key) or not kpis or ld is None or ld.typed is None:
+            continue
+        have = [c for c in ld.typed.columns if c not in (ROW, "agent_id", "month", "team")]
+        for k in kpis:
+            if k not in have:
+                problems.append(_params_problem(
+                    params, params_file, key, "kpi_missing",
+                    f"{key} names the KPI '{k}', which {ld.file} does not have{did_you_mean(k, have)}; "
+                    f"its KPI columns: {', '.join(have) or 'none'}", values=(k,)))
+    roster = checked.loaded.get("roster")
+    teams: list[str] | None = None
+    if roster is not None and roster.typed is not None and "team" in roster.typed.columns:
+        teams = sorted(set(roster.typed["team"].astype(str)) - {""})
+    for key in ("training.focus_team", "coaching.focus_team", "reports.team_briefs"):
+        if not written(key):
+            continue
+        value = params.get(key)
+        if value is None or value == "all":
+            continue
+        names = [str(v) for v in (value if isinstance(value, list) else [value])]
+        for team in names:
+            if teams is None:
+                if roster is None:
+                    problems.append(_params_problem(
+                        params, params_file, key, "team_unknown",
+                        f"{key} names the team '{team}', but no roster is given (teams come from "
+                        "inputs.roster); give a roster or remove the key", values=(team,)))
+                continue  # a roster that could not be read is reported with its own problems
+            if team not in teams:
+                problems.append(_params_problem(
+                    params, params_file, key, "team_unknown",
+                    f"{key} names the team '{team}', which the roster ({roster.file}) does not have"
+                    f"{did_you_mean(team, teams)}; its teams: {', '.join(teams[:12])}"
+                    f"{' …' if len(teams) > 12 else ''}", values=(team,)))
 
 
 def _delimiter_problem(ld: Loaded, spec: dict[str, Any], problems: list[Problem]) -> None:
@@ -1069,24 +956,47 @@ def write_report(report: ValidationReport, params: Any) -> Path:
     return write_text(Path(params.report_dir) / "validation_report.md", report.to_markdown())
 
 
+def validate_files(params_path: str | Path, overrides: dict[str, Any] | None = None) -> tuple[Any, ValidationReport]:
+    """Check a study's params file and its inputs in one pass: ``(params or None, report)``.
+
+    The report lists the params problems (file, line of the key, suggestion) first, then every input
+    problem and every params value the data contradict (a wave label, a KPI column, a focus team).
+    The inputs are read whenever the params that locate them are valid, so one run shows everything
+    to fix.  ``params`` is None when the params file cannot be used at all.
+    """
+    from ccstudy.params import check_params_file, study_root
+
+    path = Path(params_path)
+    params, pproblems = check_params_file(path, overrides)
+    try:
+        shown = str(path.resolve().relative_to(study_root(path)))
+    except ValueError:
+        shown = str(path)
+    if params is not None:
+        report = validate_study(params)
+    else:
+        report = ValidationReport(study=path.stem, input_dir="")
+    report.problems[:0] = [
+        Problem(file=shown, rule=pp.rule, message=pp.message, column=pp.key or None,
+                rows=(pp.line,) if pp.line else (), count=1 if pp.line else 0, in_params=True)
+        for pp in pproblems]
+    return params, report
+
+
 def main_validate(params_path: str | Path, stream: TextIO | None = None) -> int:
     """``ccstudy validate params/X.yaml``: print the report, write validation_report.md; exit code 0 or 2."""
-    from ccstudy.params import ParamsError, load_params
-
     out = stream if stream is not None else sys.stdout
-    try:
-        params = load_params(params_path)
-    except ParamsError as exc:
-        out.write(str(exc) + "\n")
-        return 2
-    report = validate_study(params)
-    path = write_report(report, params)
+    params, report = validate_files(params_path)
     out.write(report.to_text() + "\n")
+    if params is None:
+        return 2
+    path = write_report(report, params)
     out.write(f"Report written to {path}\n")
     return 0 if report.ok else 2
 
 
 __all__ = [
-    "InputValidationError", "Problem", "ValidationReport", "validate_study", "main_validate", "write_report",
+    "InputValidationError", "Problem", "ValidationReport", "validate_study", "validate_files", "main_validate",
+    "write_report", "check_params_against_data",
     "check_study", "Checked", "Loaded", "norm_key",
 ]
