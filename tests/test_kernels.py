@@ -145,13 +145,18 @@ def test_kernel_exits_when_its_launcher_is_killed(template, tmp_path):
 
 def test_template_exits_when_the_pipeline_process_dies(tmp_path):
     code = ("import sys, time\nfrom ccstudy import kernels\nt = kernels.Template()\n"
-            "print(t.process.pid, flush=True)\ntime.sleep(600)\n")
+            "print(t.process.pid, t.socket, flush=True)\ntime.sleep(600)\n")
     parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    template_pid = int(parent.stdout.readline())
+    pid_text, sock = parent.stdout.readline().split()
+    template_pid = int(pid_text)
     assert _alive(template_pid)
     parent.send_signal(signal.SIGKILL)
     parent.wait()
     assert _wait_gone(template_pid, 60), "the template outlived the pipeline process"
+    deadline = time.time() + 5
+    while os.path.exists(os.path.dirname(sock)) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not os.path.exists(os.path.dirname(sock)), "the template left its socket folder behind"
 
 
 def test_prewarm_can_be_switched_off(monkeypatch):

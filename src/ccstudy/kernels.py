@@ -172,7 +172,13 @@ def serve(path: str, parent_pid: int) -> None:
             server.close()
             _kernel(conn)  # never returns
         conn.close()
-    os._exit(0)  # the pipeline process is gone
+    # The pipeline process is gone (killed: it could not clean up): remove the socket and its folder.
+    try:
+        os.unlink(path)
+        os.rmdir(os.path.dirname(path))
+    except OSError:
+        pass
+    os._exit(0)
 
 
 def _kernel(conn: socket.socket) -> None:
