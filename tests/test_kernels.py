@@ -118,29 +118,31 @@ def test_forked_kernel_starts_like_a_fresh_one(template, tmp_path):
 
 
 def test_kernel_exits_when_its_launcher_is_killed(template, tmp_path):
-    from jupyter_client import BlockingKernelClient
-    from jupyter_client.connect import write_connection_file
+    import asyncio
 
-    cf, _ = write_connection_file(str(tmp_path / "kernel.json"))
-    launcher = subprocess.Popen([sys.executable, "-m", "ccstudy.kernels", "launch", template.socket, "-f", cf,
-                                 *pipeline.KERNEL_ARGS], cwd=tmp_path)
-    kc = BlockingKernelClient(connection_file=cf)
-    kc.load_connection_file()
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=120)
-        out: list[str] = []
-        kc.execute_interactive("import os; print(os.getpid())", timeout=60,
-                               output_hook=lambda m: out.append(m["content"].get("text", "")))
-        kernel_pid = int("".join(out))
-        assert _alive(kernel_pid)
-        launcher.send_signal(signal.SIGKILL)
-        launcher.wait()
-        assert _wait_gone(kernel_pid), "the kernel outlived its launcher"
-    finally:
-        kc.stop_channels()
-        if launcher.poll() is None:
-            launcher.kill()
+    async def scenario() -> int:
+        km = template.manager_class()(kernel_name="python3")
+        await km.start_kernel(cwd=str(tmp_path), extra_arguments=pipeline.KERNEL_ARGS)
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=120)
+            out: list[str] = []
+            await kc.execute_interactive("import os; print(os.getpid())", timeout=120,
+                                         output_hook=lambda m: out.append(m["content"].get("text", "")))
+            kernel_pid = int("".join(out))
+            assert _alive(kernel_pid)
+            launcher = km.provisioner.process
+            assert launcher.pid != kernel_pid  # the kernel manager's process is the launcher
+            os.kill(launcher.pid, signal.SIGKILL)
+            launcher.wait()
+            return kernel_pid
+        finally:
+            kc.stop_channels()
+            await km.cleanup_resources()
+
+    kernel_pid = asyncio.run(scenario())
+    assert _wait_gone(kernel_pid), "the kernel outlived its launcher"
 
 
 def test_template_exits_when_the_pipeline_process_dies(tmp_path):
