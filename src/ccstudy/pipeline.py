@@ -362,7 +362,10 @@ def _run_stages(params: StudyParams, *, force: bool, only: list[str] | None, on_
                 stamp = _stamp_path(params, stage)
                 if stamp.exists():
                     stamp.unlink()
-                fut = pool.submit(_execute, stage, params, nb_dir / f"{stage}.ipynb", manager)
+                # A stage with no upstream (the intake) starts at once, while the template is still
+                # importing what the later stages need: its kernel starts from scratch, in parallel.
+                fut = pool.submit(_execute, stage, params, nb_dir / f"{stage}.ipynb",
+                                  manager if STAGE_UPSTREAM[stage] else None)
                 running[fut] = (stage, time.perf_counter())
             if not running:
                 break  # a failure left stages that can no longer start
