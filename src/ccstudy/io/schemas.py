@@ -84,6 +84,9 @@ ITEMS = TableSchema(
         Col("dimension_label", "text", required=False, nullable=True, doc="readable dimension name"),
         Col("reverse", "flag", doc="1 = reverse-keyed item"),
         Col("text", "text", required=False, nullable=True, doc="the item wording"),
+        Col("kind", "category", required=False, nullable=True, allowed=("knowledge", "soft_skill"),
+            doc="optional: what the item's competency is, knowledge | soft_skill (decides whether a team's "
+                "gaps call for a group programme or a knowledge-base fix)"),
     ),
     key=("item",),
     sort=(),  # item-map order is kept: it fixes the order of the response columns
