@@ -69,8 +69,11 @@ def study_shapes(draw) -> shapes.Shape:
 
 
 def _text(html: str) -> str:
+    """The visible text of an HTML report (entities decoded, typographic quotes as typed)."""
+    import html as _html
+
     html = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", html, flags=re.S)
-    return " ".join(re.sub(r"<[^>]+>", " ", html).replace("&amp;", "&").split())
+    return " ".join(_html.unescape(re.sub(r"<[^>]+>", " ", html)).replace("\u2019", "'").replace("\u2018", "'").split())
 
 
 def _bundle_values(params) -> set[float]:

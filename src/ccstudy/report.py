@@ -155,11 +155,15 @@ def not_studied(res: StudyResults) -> list[tuple[str, str]]:
 
 
 def not_studied_md(res: StudyResults) -> str:
+    """What was not studied, one line per reason (a missing input is named once, with what it holds back)."""
     rows = not_studied(res)
     if not rows:
         return "Every analysis of the study design ran on these inputs.\n"
-    return "\n".join(f"- **{label[0].upper() + label[1:]}**: {reason}." if not reason.endswith(".")
-                     else f"- **{label[0].upper() + label[1:]}**: {reason}" for label, reason in rows) + "\n"
+    by_reason: dict[str, list[str]] = {}
+    for label, reason in rows:
+        by_reason.setdefault(reason, []).append(label)
+    return "\n".join(f"- **{_sentence(reason)}** Not studied: {'; '.join(labels)}."
+                     for reason, labels in by_reason.items()) + "\n"
 
 
 def instrument(res: StudyResults) -> str:
