@@ -382,6 +382,9 @@ SCHEMA: tuple[Key, ...] = (
         check=_at_least(0)),
     Key("reliability.wave", "label", "pre", "wave the reliability is computed on: a role (pre, post, follow_up) "
         "or a wave label"),
+    Key("reliability.correlation", "text", "pearson", "headline reliability: pearson (alpha and omega from the "
+        "item covariances) | polychoric (ordinal alpha and omega); for Likert scales with at most 7 categories "
+        "the technical report shows both", allowed=("pearson", "polychoric")),
     Key("validity.kpis", "list", ["fcr", "csat", "qa_score", "aht_sec"], "agent KPIs correlated with the "
         "competency scores (the default list is narrowed to the KPI columns the input has)"),
     Key("validity.window.start", "month", None, "first month averaged per agent (default: the first month)",
