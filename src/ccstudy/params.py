@@ -19,7 +19,8 @@ root: the folder that holds the ``params/`` folder the file lives in (so
 params file's own folder when it does not live in a folder named ``params``.
 
 Adding a key is one :class:`Key` line in :data:`SCHEMA` (then regenerate the
-template and the reference: ``make params-docs``).
+template and the reference: ``python -m ccstudy.params template > params/template.yaml``
+and ``python -m ccstudy.params reference > docs/params.md``; a test fails until they match).
 """
 
 from __future__ import annotations
@@ -381,6 +382,9 @@ SCHEMA: tuple[Key, ...] = (
         check=_at_least(0)),
     Key("reliability.wave", "label", "pre", "wave the reliability is computed on: a role (pre, post, follow_up) "
         "or a wave label"),
+    Key("reliability.correlation", "text", "pearson", "headline reliability: pearson (alpha and omega from the "
+        "item covariances) | polychoric (ordinal alpha and omega); for Likert scales with at most 7 categories "
+        "the technical report shows both", allowed=("pearson", "polychoric")),
     Key("validity.kpis", "list", ["fcr", "csat", "qa_score", "aht_sec"], "agent KPIs correlated with the "
         "competency scores (the default list is narrowed to the KPI columns the input has)"),
     Key("validity.window.start", "month", None, "first month averaged per agent (default: the first month)",

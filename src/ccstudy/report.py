@@ -313,7 +313,44 @@ def _training_answer(res: StudyResults, conf: float) -> str | None:
         text += "."
     if sat:
         text += f" {pct(sat['share_satisfied'], 0)} of {sat['n_rated']} trainees rated the training satisfactory."
+    rc = reliable_change_sentence(tr)
+    if rc:
+        text += " " + rc
+    inv = invariance_sentence(tr)
+    if inv:
+        text += " " + inv
     return text
+
+
+def reliable_change_sentence(tr: dict[str, Any]) -> str | None:
+    """Share of the main group who changed beyond measurement error, beside the control group's share."""
+    rc = (tr.get("reliable_change") or {}).get("total") or {}
+    main = tr.get("main_group") or ("trained" if "trained" in rc else next(iter(rc), None))
+    if main not in rc:
+        return None
+    m = rc[main]
+    who = "trained agents" if main == "trained" else "agents"
+    text = (f"**{pct(m['share_improved'], 0)}** of {who} ({m['n_improved']} of {m['n']}) improved their total score "
+            f"beyond measurement error (reliable change index), {pct(m['share_deteriorated'], 0)} declined")
+    c = rc.get("control")
+    if main == "trained" and c:
+        text += (f"; in the control group {pct(c['share_improved'], 0)} improved and "
+                 f"{pct(c['share_deteriorated'], 0)} declined")
+    return text + "."
+
+
+def invariance_sentence(tr: dict[str, Any]) -> str | None:
+    """One line: is the pre/post comparison of means valid (scalar invariance), or only partially?"""
+    inv = tr.get("invariance")
+    if not inv or not inv.get("holds"):
+        return None
+    if inv["holds"] == "scalar":
+        return ("The questionnaire measured the same thing on the same scale at both waves (scalar invariance), "
+                "so comparing pre and post scores is valid.")
+    meaning = {"metric": "the items relate to the competencies in the same way, but their baselines moved",
+               "configural": "only the structure of the competency model is the same"}[inv["holds"]]
+    return (f"Comparing pre and post scores is **only partially valid**: {meaning} ({inv['holds']} invariance, "
+            "not scalar).")
 
 
 def _weak_spot_answer(res: StudyResults) -> str:
@@ -327,6 +364,9 @@ def _weak_spot_answer(res: StudyResults) -> str:
         text = (f"Team {md_text(co['focus_team'])} (n = {co['focus_n']}) scores **{num(co['focus_mean_total'])}** on "
                 f"average on the {lo}–{hi} scale (centre {num(co['centre_mean_total'])}); its weakest competencies are "
                 f"{items}{dims}.")
+        kind = gap_kind_sentence(co, co["focus_team"])
+        if kind:
+            text += " " + kind
     else:
         items = ", ".join(f"{md_text(w['label'])} **{num(w['mean'])}**" for w in co.get("centre_weakest") or [])
         text = (f"Across the {co['n_agents']} assessed agents (mean **{num(co['centre_mean_total'])}** on the "
@@ -335,6 +375,19 @@ def _weak_spot_answer(res: StudyResults) -> str:
     if co.get("n_mentoring_pairs") is not None:
         text += f" and {co['n_mentoring_pairs']} mentoring pairs are proposed"
     return text + "."
+
+
+def gap_kind_sentence(co: dict[str, Any], team: Any) -> str | None:
+    """Whether a team's gaps are mainly soft-skill or knowledge gaps (needs ``kind`` in the item map)."""
+    g = (co.get("gap_kinds") or {}).get(str(team))
+    if not g or not g.get("main"):
+        return None
+    return {"soft_skill": "Its gaps are mainly **soft-skill** gaps: a group programme (practice, role-play, "
+                          "coaching) fits better than documentation.",
+            "knowledge": "Its gaps are mainly **knowledge** gaps: a knowledge-base or process fix comes before "
+                         "a group programme.",
+            "mixed": "Its gaps are a **mix** of soft-skill and knowledge gaps: a group programme for the former, a "
+                     "knowledge-base fix for the latter."}[g["main"]]
 
 
 def _sentence(text: str) -> str:
@@ -440,9 +493,18 @@ def reliability_section(res: StudyResults) -> str:
     t = res.table("reliability_scales")
     cols = ["level", "label", "k", "n", "alpha", "ci_low", "ci_high", "std_alpha", "average_r", "lambda6",
             "omega_total"]
-    out.append(md_table(t[cols].rename(columns={"ci_low": "alpha CI low", "ci_high": "alpha CI high",
-                                               "std_alpha": "std. alpha", "average_r": "mean r", "lambda6": "λ6",
-                                               "omega_total": "ω total"}), digits=3))
+    extra = [c for c in ("ordinal_alpha", "ordinal_omega", "pearson_alpha", "pearson_omega") if c in t]
+    if rel.get("correlation") == "polychoric":
+        out.append("Headline statistics are **ordinal** (from polychoric correlations; Zumbo, Gadermann & Zeisser "
+                   "2007); the Pearson alpha and omega are shown beside them.\n")
+    elif extra:
+        out.append("With at most 7 answer categories the **ordinal** alpha and omega (from polychoric correlations; "
+                   "Zumbo, Gadermann & Zeisser 2007) are shown beside the Pearson ones; they describe the latent "
+                   "responses, the Pearson ones the observed score.\n")
+    out.append(md_table(t[cols + extra].rename(columns={
+        "ci_low": "alpha CI low", "ci_high": "alpha CI high", "std_alpha": "std. alpha", "average_r": "mean r",
+        "lambda6": "λ6", "omega_total": "ω total", "ordinal_alpha": "ordinal alpha", "ordinal_omega": "ordinal ω",
+        "pearson_alpha": "Pearson alpha", "pearson_omega": "Pearson ω"}), digits=3))
     tot = t[t["level"] == "total"].iloc[0]
     if pd.notna(tot.get("boot_ci_low")):
         out.append(f"\nTotal scale: percentile bootstrap {_level(conf)}% CI for alpha "
@@ -527,6 +589,9 @@ def training_section(res: StudyResults) -> str:
            "Paired t-tests on agents with both waves; Cohen's d_z = mean difference / SD of differences, with a "
            "noncentral-t CI; Wilcoxon signed-rank test as in R's `wilcox.test` (zeros dropped; exact p for small n "
            "without ties, else normal approximation with continuity correction).\n"]
+    inv_md = invariance_section(res)
+    if inv_md:
+        out.append(inv_md)
     pp_ = res.table("training_prepost")
     dims = [d["scale"] for d in res.reliability["summary"].get("dimension_alphas") or []]
     out.append(md_table(pp_[pp_["scale"].astype(str).isin(["total"] + dims)][
@@ -573,10 +638,53 @@ def training_section(res: StudyResults) -> str:
                    f"α = {num(sens['alpha'], 2)}, the design has {int(round(sens['power'] * 100))}% power only for "
                    f"effects of {sens['effect_name']} ≥ {num(sens['min_effect'], 2)}.")
     out.append("")
+    rc_md = reliable_change_section(res)
+    if rc_md:
+        out.append(rc_md)
     sat = tr.get("training_satisfaction") or {}
     if sat:
         out.append(_satisfaction(sat))
     return "\n".join(out)
+
+
+def invariance_section(res: StudyResults) -> str | None:
+    """The invariance ladder (table and decision) shown before the pre/post comparisons."""
+    inv = res.training.get("invariance")
+    if not inv or not res.has("table", "training_invariance"):
+        return None
+    t = res.table("training_invariance")
+    decision = invariance_sentence(res.training) or ""
+    return (f"**Measurement invariance** ({md_text(inv['pre'])} vs {md_text(inv['post'])}; one CFA with both waves, "
+            f"{inv['n_factors']} {inv['factor_level']} factors, marker-variable identification, the same item's "
+            f"residuals correlated across waves, ML; n = {inv['n']} agents answering every item at both waves). A "
+            f"level holds when ΔCFI ≥ {inv['delta_cfi']} and ΔRMSEA ≤ {inv['delta_rmsea']} (Chen 2007). Highest "
+            f"level: **{inv['holds']}**. {decision}\n\n"
+            + md_table(t[["level", "chi2", "df", "cfi", "tli", "rmsea", "srmr", "delta_cfi", "delta_rmsea"]].rename(
+                columns={"chi2": "χ²", "delta_cfi": "ΔCFI", "delta_rmsea": "ΔRMSEA"}), digits=3) + "\n")
+
+
+def reliable_change_section(res: StudyResults) -> str | None:
+    """Reliable change shares per group and scale, and their link to the agents' KPI change."""
+    rc = res.training.get("reliable_change")
+    if not rc or not res.has("table", "training_reliable_change_shares"):
+        return None
+    conf = rc.get("confidence", 0.95)
+    t = res.table("training_reliable_change_shares")
+    out = [f"**Reliable change** (Jacobson & Truax 1991): an agent improved (declined) when (post − pre) / S_diff "
+           f"exceeds the {_level(conf)}% normal quantile, S_diff = SD_pre · √2 · √(1 − α) with Cronbach's α of the "
+           f"same scale in the {md_text(rc.get('reliability_wave'))} wave. By chance alone about "
+           f"{pct((1 - conf) / 2, 1)} of a group improves; a control group that improves as often as the trained "
+           f"group points to drift in the questionnaire, not a training effect.\n",
+           md_table(t[["group", "scale", "n", "share_improved", "share_deteriorated", "share_unchanged", "reliability",
+                       "min_change"]].rename(columns={"share_improved": "improved", "share_deteriorated": "declined",
+                                                      "share_unchanged": "unchanged", "reliability": "α",
+                                                      "min_change": "smallest reliable change"}), digits=3)]
+    if res.has("table", "training_rc_kpi"):
+        k = res.table("training_rc_kpi")
+        out.append(f"\nReliable change on the total score and each agent's KPI change ({rc.get('kpi_change_months')} "
+                   "months after the training minus the months before; rates in percentage points):\n")
+        out.append(md_table(k, digits=3))
+    return "\n".join(out) + "\n"
 
 
 def _satisfaction(sat: dict[str, Any]) -> str:

@@ -153,7 +153,7 @@ def implausibility(text: str, family: str = "") -> float:
     return bad / n if n else 0.0
 
 
-def _sample(text: str, data_text: str | None = None, width: int = 40) -> str:
+def _sample(text: str, width: int = 40) -> str:
     """The first line with non-ASCII text, shortened (for messages)."""
     for line in text.splitlines():
         if not line.isascii():
