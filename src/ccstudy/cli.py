@@ -303,10 +303,8 @@ def kpi(log: Path = typer.Argument(..., help="Contact log: a Parquet file or a f
     import time
 
     try:
-        import pandas as pd
-
         from ccstudy.io import files
-        from ccstudy.io.contacts import read_contacts
+        from ccstudy.io.contacts import read_contacts, read_teams
         from ccstudy.kpi import compute
         from ccstudy.kpi.backends import connect
 
@@ -314,7 +312,7 @@ def kpi(log: Path = typer.Argument(..., help="Contact log: a Parquet file or a f
         t = read_contacts(con, log)
         rows = int(con.execute(t.count()))
         console.print(f"[dim]{rows:,} contacts on {backend}[/]")
-        teams = pd.read_csv(roster, dtype=str)[["agent_id", "team"]] if roster else None
+        teams = read_teams(roster) if roster else None
         levels = ["agent", "centre"] + (["team"] if teams is not None or "team" in t.columns else [])
         for level in levels:
             t0 = time.perf_counter()

@@ -37,6 +37,13 @@ def test_synth_contacts_then_kpi(tmp_path):
     r = runner.invoke(app, ["kpi", str(log), "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert "20,000 contacts on duckdb" in r.output and "contacts/s" in r.output
+    assert not (out / "team_month.parquet").exists()
+    roster = tmp_path / "roster.csv"
+    pd.DataFrame({"agent_id": [f"A{i:04d}" for i in range(1, 51)],
+                  "team": [f"T{i % 3}" for i in range(1, 51)]}).to_csv(roster, index=False)
+    r = runner.invoke(app, ["kpi", str(log), "--out", str(out), "--roster", str(roster)])
+    assert r.exit_code == 0, r.output
+    assert pd.read_parquet(out / "team_month.parquet")["team"].tolist() == ["T0", "T0", "T1", "T1", "T2", "T2"]
     got = pd.read_parquet(out / "centre_month.parquet")
     want = reference.kpis(df, "centre")
     assert got["offered"].tolist() == want["offered"].tolist()

@@ -58,6 +58,15 @@ def read_contacts(con: Any, path: str | Path, *, table_name: str | None = None) 
     return con.read_parquet([str(f) for f in files], table_name=table_name)
 
 
+def read_teams(path: str | Path) -> pd.DataFrame:
+    """``agent_id, team`` from a roster CSV (for team-month KPIs of a log without a team column)."""
+    roster = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in ("agent_id", "team") if c not in roster.columns]
+    if missing:
+        raise ValueError(f"{Path(path).name}: the roster needs column(s) {', '.join(missing)} for team-month KPIs")
+    return roster[["agent_id", "team"]]
+
+
 # =========================================================================== validation and staging
 
 #: Canonical column -> how a raw cell is read.
