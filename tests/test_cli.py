@@ -37,7 +37,7 @@ def test_validate_names_file_row_and_column_and_exits_2(tmp_path):
     assert "roster.csv" in r.output and "row 6" in r.output and "hire_date" in r.output
     assert "Traceback" not in r.output
     report = (tmp_path / "reports" / "_out" / "default" / "validation_report.md").read_text(encoding="utf-8")
-    assert "roster\\.csv" in report and "hire\\_date" in report  # user text escaped for Markdown
+    assert "roster.csv" in report and "hire_date" in report
 
 
 def test_run_stops_before_analysis_on_bad_input(tmp_path):
