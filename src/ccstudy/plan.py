@@ -130,7 +130,7 @@ def make_plan(params, available: Mapping[str, set[str] | list[str]],
     facts : mapping, optional
         Facts about the clean data: ``groups`` (roster groups among respondents), ``teams``
         (teams among respondents), ``waves_present`` (wave labels with responses),
-        ``n_items``, ``n_competencies``.
+        ``n_items``, ``n_competencies``, ``exit_dates`` (roster rows with an exit date).
 
     Returns
     -------
@@ -228,6 +228,9 @@ def make_plan(params, available: Mapping[str, set[str] | list[str]],
         skip("mentoring", "no teams (add `inputs.roster` with a `team` column)")
     if roster is None or "exit_date" not in roster:
         skip("attrition_watch", "no exit dates (add `inputs.roster` with an `exit_date` column)")
+    elif facts.get("exit_dates") == 0:
+        skip("attrition_watch", "the roster's `exit_date` column is blank for every agent (none given, or nobody "
+                                "left): there is no attrition to watch")
 
     runs = {a: a not in skipped for a in ANALYSES}
     facts.setdefault("waves", waves)

@@ -122,6 +122,8 @@ def input_facts(params, tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
             facts["teams"] = sorted(set(r["team"].dropna().astype(str)))
         if "group" in r:
             facts["groups"] = sorted(set(r["group"].dropna().astype(str)))
+        if "exit_date" in roster:
+            facts["exit_dates"] = int(roster["exit_date"].notna().sum())
     return {"available": {n: sorted(map(str, t.columns)) for n, t in sorted(tables.items())}, "facts": facts}
 
 
