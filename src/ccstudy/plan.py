@@ -106,14 +106,9 @@ ONE_WAVE = ("one wave of responses only: a baseline assessment (declare a later 
             "e.g. [pre, post], to measure change)")
 
 
-def _wave_labels(params) -> list[str]:
-    labels = getattr(params, "wave_labels", None)
-    if labels:
-        return [str(w) for w in labels]
-    order = params.get("waves.order")
-    if order:
-        return [str(w) for w in order]
-    return [str(params.get(f"waves.{r}")) for r in ("pre", "post", "follow_up") if params.get(f"waves.{r}")]
+def wave_labels(params) -> list[str]:
+    """The study's wave labels in time order (one for a baseline-only study): ``StudyParams.wave_labels``."""
+    return [str(w) for w in params.wave_labels]
 
 
 def make_plan(params, available: Mapping[str, set[str] | list[str]],
@@ -138,7 +133,7 @@ def make_plan(params, available: Mapping[str, set[str] | list[str]],
     """
     facts = dict(facts or {})
     cols = {k: set(v) for k, v in available.items()}
-    waves = _wave_labels(params)
+    waves = wave_labels(params)
     present = facts.get("waves_present")
     if present is not None:
         waves = [w for w in waves if w in set(map(str, present))]

@@ -22,7 +22,7 @@ import pandas as pd
 
 from ccstudy._lazy import lazy_module
 from ccstudy.io.bundle import Bundle, team_slug
-from ccstudy.plan import ANALYSES, Plan, make_plan
+from ccstudy.plan import ANALYSES, Plan, make_plan, wave_labels
 
 # Imported on first use (see ccstudy._lazy): a stage kernel loads only what its stage needs,
 # e.g. the intake never pays for matplotlib, seaborn, scipy.stats or statsmodels.
@@ -71,17 +71,6 @@ def _fig(b: Bundle, name: str, fig, out: dict[str, Any] | None = None) -> None:
     plt.close(fig)
     if out is not None:
         out.setdefault("figures", []).append(name)
-
-
-def wave_labels(params) -> list[str]:
-    """The study's wave labels in time order (one wave for a baseline-only study)."""
-    labels = getattr(params, "wave_labels", None)
-    if labels:
-        return [str(w) for w in labels]
-    order = params.get("waves.order")
-    if order:
-        return [str(w) for w in order]
-    return [str(params.get(f"waves.{r}")) for r in ("pre", "post", "follow_up") if params.get(f"waves.{r}")]
 
 
 def _primary_wave(params) -> str:
