@@ -14,29 +14,32 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
-.PHONY: help install study run report validate test test-fast bench synth lint clean
+.PHONY: help install study run report validate test test-fast bench synth lint clean system-deps
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}'
 
-install: $(STAMP) ## Create .venv and install ccstudy with everything it needs
+install: $(STAMP) system-deps ## Create .venv and install ccstudy with everything it needs
 
-study: $(STAMP) ## Run the default study end to end: validate, analyse, render (PARAMS=... for another)
+system-deps: ## Install the system packages ccstudy needs when missing (CJK fonts, poppler, chromium)
+	@bash scripts/system-deps.sh
+
+study: $(STAMP) system-deps ## Run the default study end to end: validate, analyse, render (PARAMS=... for another)
 	$(BIN)/ccstudy study $(PARAMS)
 
 run: $(STAMP) ## Run the analysis notebooks only (cached stages are skipped)
 	$(BIN)/ccstudy run $(PARAMS)
 
-report: $(STAMP) ## Render the reports from the results bundle
+report: $(STAMP) system-deps ## Render the reports from the results bundle
 	$(BIN)/ccstudy render $(PARAMS)
 
 validate: $(STAMP) ## Check the inputs only; exit 2 on problems
 	$(BIN)/ccstudy validate $(PARAMS)
 
-test: $(STAMP) ## Run the whole test suite
+test: $(STAMP) system-deps ## Run the whole test suite
 	$(BIN)/python -m pytest -q
 
-test-fast: $(STAMP) ## Run the tests without the end-to-end runs
+test-fast: $(STAMP) system-deps ## Run the tests without the end-to-end runs
 	$(BIN)/python -m pytest -q -m "not e2e"
 
 bench: $(STAMP) ## Run the benchmarks (ratios against baselines measured in the same run)

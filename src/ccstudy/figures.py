@@ -7,11 +7,16 @@ metadata so the PNG bytes are stable.
 
 from __future__ import annotations
 
+import functools
+import os
+from pathlib import Path
+
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
@@ -19,9 +24,63 @@ import seaborn as sns  # noqa: E402
 PALETTE = {"trained": "#1f6f8b", "control": "#9aa5b1", "focus": "#d1603d", "line": "#333333"}
 
 
+# Debian's fonts-noto-cjk (scripts/system-deps.sh installs it); CCSTUDY_FONT_DIR adds a folder to search.
+FONT_DIRS = (Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts/noto-cjk"),
+             Path("/usr/share/fonts/google-noto-cjk"), Path("/usr/local/share/fonts"))
+CJK_FONT_FILES = {"sans": "NotoSansCJK-Regular.ttc", "serif": "NotoSerifCJK-Regular.ttc"}
+LATIN_FONT = "DejaVu Sans"
+CJK_FAMILY = "Noto Sans CJK SC"
+
+
+class FontMissing(RuntimeError):
+    """A font the figures or reports need is not installed (the message says how to install it)."""
+
+
+def font_dirs() -> list[Path]:
+    extra = os.environ.get("CCSTUDY_FONT_DIR")
+    return ([Path(extra)] if extra else []) + list(FONT_DIRS)
+
+
+def cjk_font_file(kind: str = "sans") -> Path:
+    """Path of the Noto CJK collection (*kind* ``sans`` or ``serif``).
+
+    Raises
+    ------
+    FontMissing
+        Naming the file looked for, the folders searched and the package to install, so a
+        missing font stops a figure or report at its start instead of drawing empty boxes.
+    """
+    name = CJK_FONT_FILES[kind]
+    dirs = font_dirs()
+    for d in dirs:
+        if (d / name).is_file():
+            return d / name
+    raise FontMissing(
+        f"the CJK font {name} was not found in {', '.join(map(str, dirs))}: Chinese text in figures and "
+        f"reports needs it. Install it with `scripts/system-deps.sh` (Debian/Ubuntu package fonts-noto-cjk) "
+        f"or set CCSTUDY_FONT_DIR to a folder holding {name}.")
+
+
+@functools.lru_cache(maxsize=None)
+def register_fonts() -> tuple[str, ...]:
+    """Register Noto Sans CJK with matplotlib by path; return the font family list figures use.
+
+    Latin text keeps DejaVu Sans; any glyph DejaVu lacks (Chinese, Japanese, Korean) falls back
+    to Noto Sans CJK, so user text in any of these scripts never draws as empty boxes.
+    """
+    path = cjk_font_file("sans")
+    font_manager.fontManager.addfont(str(path))
+    # A collection holds one face per region; Simplified Chinese glyph shapes come from the SC face.
+    faces = {f.name for f in font_manager.fontManager.ttflist if Path(f.fname) == path}
+    cjk = CJK_FAMILY if CJK_FAMILY in faces else font_manager.FontProperties(fname=str(path)).get_name()
+    return (LATIN_FONT, cjk)
+
+
 def _style() -> None:
-    sns.set_theme(style="whitegrid", context="notebook", font="DejaVu Sans")
-    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 150, "axes.titleweight": "bold"})
+    family = list(register_fonts())
+    sns.set_theme(style="whitegrid", context="notebook", font=family[0])
+    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 150, "axes.titleweight": "bold",
+                         "font.family": family})
 
 
 def reliability_bars(scales: pd.DataFrame, threshold: float = 0.7) -> plt.Figure:

@@ -6,6 +6,7 @@ statistic.  Every number shown comes from ``data/processed/<study>/results``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
@@ -14,7 +15,13 @@ from typing import Any
 
 import pandas as pd
 
+from ccstudy import i18n
+from ccstudy.io import files
 from ccstudy.io.bundle import Bundle
+
+# While a report renders, ccstudy.render.track_reads sets this to a dict collecting what it reads
+# (results-bundle files, params keys and the "extra" sources below) for the render cache.
+READS: dict[str, Any] | None = None
 
 
 # --------------------------------------------------------------------------- formatting
@@ -98,10 +105,16 @@ class StudyResults:
     training: dict[str, Any]
     trends: dict[str, Any]
     coaching: dict[str, Any]
+    tr: i18n.Language = dataclasses.field(default_factory=lambda: i18n.get(i18n.DEFAULT))
+    labels: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def params(self):
         return self.bundle.params
+
+    def label(self, key: str, default: str | None = None) -> str:
+        """A competency or dimension name in the report's language (from the study's labels), else *default*."""
+        return self.labels.get(str(key)) or (default if default is not None else str(key))
 
     def figure(self, name: str) -> Path:
         return self.bundle.figure_path(name)
@@ -115,10 +128,68 @@ class StudyResults:
         return self.bundle.path(rel).is_file()
 
 
-def load(params_path: str | Path) -> StudyResults:
+def load(params_path: str | Path, lang: str | None = None) -> StudyResults:
+    """The study's results bundle, read for a report in *lang* (default: the study's ``reports.language``)."""
     b = Bundle(params_path)
+    tr = i18n.get(lang or i18n.study_language(b.params))
     return StudyResults(bundle=b, reliability=b.result("reliability"), validity=b.result("validity"),
-                        training=b.result("training"), trends=b.result("trends"), coaching=b.result("coaching"))
+                        training=b.result("training"), trends=b.result("trends"), coaching=b.result("coaching"),
+                        tr=tr, labels=study_labels(b, tr.code))
+
+
+# --------------------------------------------------------------------------- labels and provenance
+def labels_file(params, lang: str) -> Path:
+    """``<inputs.dir>/labels.<lang>.yaml``: competency/dimension id → name in that language (optional)."""
+    return params.input_dir / f"labels.{lang}.yaml"
+
+
+def study_labels(bundle: Bundle, lang: str) -> dict[str, str]:
+    """Competency and dimension names for *lang*: the item map's ``competency_label_<lang>`` /
+    ``dimension_label_<lang>`` columns, then the labels file, else nothing (the item map's labels are used)."""
+    out: dict[str, str] = {}
+    if bundle.has_table("items"):
+        items = bundle.table("items")
+        for kind in ("competency", "dimension"):
+            col = f"{kind}_label_{lang}"
+            if col in items.columns:
+                out.update({str(k): str(v) for k, v in zip(items[kind], items[col]) if isinstance(v, str) and v})
+    path = labels_file(bundle.params, lang)
+    if path.is_file():
+        import yaml
+
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: expected 'id: name' lines, got {type(data).__name__}")
+        for k, v in data.items():
+            out.setdefault(str(k), str(v))
+    if READS is not None:
+        READS["extra"][f"labels:{lang}"] = extra_digest(bundle.params, f"labels:{lang}")
+    return out
+
+
+_PROVENANCE = ("study", "params_path", "params_sha256", "inputs", "packages", "python", "git")
+
+
+def manifest(res: StudyResults) -> dict[str, Any]:
+    """The provenance fields of the study's manifest (what the technical report prints)."""
+    m = files.read_json(res.params.report_dir / "manifest.json")
+    if READS is not None:
+        READS["extra"]["manifest"] = extra_digest(res.params, "manifest")
+    return {k: m.get(k) for k in _PROVENANCE}
+
+
+def extra_digest(params, what: str) -> str | None:
+    """Digest of a report input outside the results bundle (the render cache compares it)."""
+    if what == "manifest":
+        path = params.report_dir / "manifest.json"
+        if not path.is_file():
+            return None
+        m = files.read_json(path)
+        return files.sha256_bytes(files.dumps_json({k: m.get(k) for k in _PROVENANCE}).encode())
+    if what.startswith("labels:"):
+        path = labels_file(params, what.split(":", 1)[1])
+        return files.sha256_file(path) if path.is_file() else None
+    raise ValueError(f"unknown report input {what!r}")
 
 
 # --------------------------------------------------------------------------- headline answers
