@@ -21,9 +21,6 @@ help: ## List the targets
 
 install: $(STAMP) system-deps ## Create .venv and install ccstudy with everything it needs
 
-system-deps: ## Install the system packages ccstudy needs when missing (CJK fonts, poppler, chromium)
-	@bash scripts/system-deps.sh
-
 study: $(STAMP) system-deps ## Run the default study end to end: validate, analyse, render (PARAMS=... for another)
 	$(BIN)/ccstudy study $(PARAMS)
 
@@ -35,6 +32,9 @@ report: $(STAMP) system-deps ## Render the reports from the results bundle
 
 validate: $(STAMP) ## Check the inputs only; exit 2 on problems
 	$(BIN)/ccstudy validate $(PARAMS)
+
+system-deps: ## Install the system packages the tests need (chromium, poppler-utils, fonts) when missing
+	bash scripts/system-deps.sh
 
 test: $(STAMP) system-deps ## Run the whole test suite
 	$(BIN)/python -m pytest -q

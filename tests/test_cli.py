@@ -52,7 +52,7 @@ def test_bad_params_exit_2(tmp_path):
     f.write_text("study: x\n", encoding="utf-8")
     r = runner.invoke(app, ["run", str(f)])
     assert r.exit_code == 2
-    assert "'seed' is required" in r.output and "Traceback" not in r.output
+    assert "'scale.min' is required" in r.output and "Traceback" not in r.output
 
 
 def test_synth_writes_files(tmp_path):

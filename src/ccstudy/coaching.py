@@ -21,6 +21,13 @@ import pandas as pd
 from ccstudy.analysis.scoring import labels
 
 
+def agent_teams(roster: pd.DataFrame | None) -> pd.DataFrame | None:
+    """``agent_id`` and ``team`` of every agent with a team; None without a roster or a team column."""
+    if roster is None or "team" not in roster:
+        return None
+    return roster.loc[roster["team"].notna(), ["agent_id", "team"]].reset_index(drop=True)
+
+
 def team_profiles(scores: pd.DataFrame, roster: pd.DataFrame, competencies: list[str]) -> pd.DataFrame:
     df = scores.merge(roster[["agent_id", "team"]], on="agent_id", how="left")
     prof = df.groupby("team")[competencies].mean()
@@ -28,7 +35,7 @@ def team_profiles(scores: pd.DataFrame, roster: pd.DataFrame, competencies: list
     return prof
 
 
-def weak_spots(scores: pd.DataFrame, roster: pd.DataFrame, items: pd.DataFrame, *, wave: str,
+def weak_spots(scores: pd.DataFrame, roster: pd.DataFrame | None, items: pd.DataFrame, *, wave: str,
                weak_gap: float = 0.25, n_weakest: int = 3, shared_share: float = 0.5) -> dict[str, Any]:
     """Team and agent weak spots in one wave.
 
@@ -38,11 +45,22 @@ def weak_spots(scores: pd.DataFrame, roster: pd.DataFrame, items: pd.DataFrame, 
     ``shared_share`` of the team's agents score below the centre mean on it.
     An agent's weak spots are competencies at least ``weak_gap`` below the
     centre mean (personal plan).
+
+    Without teams (*roster* None) only the centre profile and the agents' weak
+    spots are computed; ``profiles`` and ``teams`` are None.
     """
-    comps = list(dict.fromkeys(items["competency"]))
+    comps = list(dict.fromkeys(items["competency"].astype(str)))
     names = labels(items)
     sc = scores[scores["wave"] == wave]
     centre = sc[comps].mean()
+    centre_table = pd.DataFrame({"competency": comps, "label": [names.get(c, c) for c in comps],
+                                 "mean": centre.to_numpy(), "sd": sc[comps].std().to_numpy(),
+                                 "n": sc[comps].notna().sum().to_numpy()})
+    centre_table["rank"] = centre_table["mean"].rank(method="first").astype(int)
+    if roster is None:
+        merged = sc.assign(team=None)
+        agents = _agent_weak_spots(merged, comps, centre, names, weak_gap)
+        return {"centre": centre, "centre_table": centre_table, "profiles": None, "teams": None, "agents": agents}
     prof = team_profiles(sc, roster, comps)
     merged = sc.merge(roster[["agent_id", "team"]], on="agent_id", how="left")
     team_rows = []
@@ -57,6 +75,14 @@ def weak_spots(scores: pd.DataFrame, roster: pd.DataFrame, items: pd.DataFrame, 
                                   "team_mean": float(v), "centre_mean": float(centre[c]), "gap": gap,
                                   "rank": rank, "share_below_centre": below,
                                   "plan": "group programme" if below >= shared_share else "personal plans"})
+    agents = _agent_weak_spots(merged, comps, centre, names, weak_gap)
+    teams = pd.DataFrame(team_rows, columns=["team", "n", "competency", "label", "team_mean", "centre_mean", "gap",
+                                             "rank", "share_below_centre", "plan"])
+    return {"centre": centre, "centre_table": centre_table, "profiles": prof, "teams": teams, "agents": agents}
+
+
+def _agent_weak_spots(merged: pd.DataFrame, comps: list[str], centre: pd.Series, names: dict[str, str],
+                      weak_gap: float) -> pd.DataFrame:
     agent_rows = []
     for _, r in merged.iterrows():
         for c in comps:
@@ -64,23 +90,25 @@ def weak_spots(scores: pd.DataFrame, roster: pd.DataFrame, items: pd.DataFrame, 
             if pd.notna(gap) and gap <= -weak_gap:
                 agent_rows.append({"agent_id": r["agent_id"], "team": r["team"], "competency": c,
                                    "label": names.get(c, c), "score": float(r[c]), "gap": float(gap)})
-    agents = pd.DataFrame(agent_rows, columns=["agent_id", "team", "competency", "label", "score", "gap"])
-    return {"centre": centre, "profiles": prof, "teams": pd.DataFrame(team_rows), "agents": agents}
+    return pd.DataFrame(agent_rows, columns=["agent_id", "team", "competency", "label", "score", "gap"])
 
 
-def mentoring_pairs(scores: pd.DataFrame, roster: pd.DataFrame, perf: pd.Series, *, wave: str,
+def mentoring_pairs(scores: pd.DataFrame, roster: pd.DataFrame, perf: pd.Series | None, *, wave: str,
                     top_share: float = 0.30) -> pd.DataFrame:
     """Pair each team's top agents (by total score + performance) with its bottom agents.
 
     The composite is the mean of the within-team z-scores of the total score
-    and the performance measure; the best mentor is paired with the weakest
-    mentee, and so on.  Ties are broken by agent id so the result is stable.
+    and the performance measure (the total score alone when the study has no
+    KPIs, *perf* None); the best mentor is paired with the weakest mentee, and
+    so on.  Ties are broken by agent id so the result is stable.
     """
     sc = scores[scores["wave"] == wave].set_index("agent_id")[["total"]]
-    df = sc.join(perf.rename("perf"), how="inner").join(roster.set_index("agent_id")[["team"]], how="left")
+    measures = ["total", "perf"] if perf is not None else ["total"]
+    df = sc.join(perf.rename("perf"), how="inner") if perf is not None else sc
+    df = df.join(roster.set_index("agent_id")[["team"]], how="left")
     rows = []
     for team, sub in df.groupby("team", sort=True):
-        z = (sub[["total", "perf"]] - sub[["total", "perf"]].mean()) / sub[["total", "perf"]].std(ddof=0)
+        z = (sub[measures] - sub[measures].mean()) / sub[measures].std(ddof=0)
         comp = z.mean(axis=1).fillna(0).rename("composite").reset_index()
         comp = comp.sort_values(["composite", "agent_id"], ascending=[False, True], kind="stable")
         k = int(np.floor(top_share * len(comp)))
@@ -94,25 +122,33 @@ def mentoring_pairs(scores: pd.DataFrame, roster: pd.DataFrame, perf: pd.Series,
     return pd.DataFrame(rows, columns=["team", "mentor", "mentor_composite", "mentee", "mentee_composite"])
 
 
-def attrition_watch(roster: pd.DataFrame, perf: pd.Series, *, training_start: str, training_end: str,
-                    top_share: float = 0.30) -> dict[str, Any]:
-    """Training-period attrition (trained agents leaving during the programme) and top-performer attrition."""
+def attrition_watch(roster: pd.DataFrame, perf: pd.Series | None, *, training_start: str | None,
+                    training_end: str | None, top_share: float = 0.30) -> dict[str, Any]:
+    """Training-period attrition (trained agents leaving during the programme) and top-performer attrition.
+
+    Training-period attrition needs the roster's ``group`` column and the training
+    months; top-performer attrition needs a performance measure (*perf*).  What
+    the inputs do not allow is None.
+    """
     r = roster.copy()
     r["exit_month"] = pd.to_datetime(r["exit_date"]).dt.to_period("M").astype(str)
     r.loc[r["exit_date"].isna(), "exit_month"] = None
-    trained = r[r["group"] == "trained"]
-    in_training = trained["exit_month"].between(training_start, training_end)
+    out: dict[str, Any] = {"training_period_leavers": None, "trained_agents": None, "training_period_attrition": None,
+                           "top_performers": None, "top_performer_leavers": None, "top_performer_attrition": None,
+                           "other_attrition": None, "top_share": top_share,
+                           "leavers": int(r["exit_date"].notna().sum()), "agents": int(len(r))}
+    if "group" in r and training_start and training_end:
+        trained = r[r["group"] == "trained"]
+        in_training = trained["exit_month"].between(training_start, training_end)
+        out.update(training_period_leavers=int(in_training.sum()), trained_agents=int(len(trained)),
+                   training_period_attrition=float(in_training.mean()) if len(trained) else float("nan"))
+    if perf is None or perf.dropna().empty:
+        return out
     cutoff = perf.quantile(1 - top_share)
     top_ids = perf.index[perf >= cutoff]
     top = r[r["agent_id"].isin(top_ids)]
     rest = r[~r["agent_id"].isin(top_ids) & r["agent_id"].isin(perf.index)]
-    return {
-        "training_period_leavers": int(in_training.sum()),
-        "trained_agents": int(len(trained)),
-        "training_period_attrition": float(in_training.mean()) if len(trained) else float("nan"),
-        "top_performers": int(len(top)),
-        "top_performer_leavers": int(top["exit_date"].notna().sum()),
-        "top_performer_attrition": float(top["exit_date"].notna().mean()) if len(top) else float("nan"),
-        "other_attrition": float(rest["exit_date"].notna().mean()) if len(rest) else float("nan"),
-        "top_share": top_share,
-    }
+    out.update(top_performers=int(len(top)), top_performer_leavers=int(top["exit_date"].notna().sum()),
+               top_performer_attrition=float(top["exit_date"].notna().mean()) if len(top) else float("nan"),
+               other_attrition=float(rest["exit_date"].notna().mean()) if len(rest) else float("nan"))
+    return out

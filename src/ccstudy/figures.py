@@ -79,8 +79,9 @@ def register_fonts() -> tuple[str, ...]:
 def _style() -> None:
     family = list(register_fonts())
     sns.set_theme(style="whitegrid", context="notebook", font=family[0])
+    # labels are user text (team, competency names): a '$' must not start mathtext
     plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 150, "axes.titleweight": "bold",
-                         "font.family": family})
+                         "font.family": family, "text.parse_math": False})
 
 
 def reliability_bars(scales: pd.DataFrame, threshold: float = 0.7) -> plt.Figure:
@@ -103,13 +104,13 @@ def reliability_bars(scales: pd.DataFrame, threshold: float = 0.7) -> plt.Figure
     return fig
 
 
-def correlation_heatmap(table: pd.DataFrame, kpi_labels: dict[str, str]) -> plt.Figure:
+def correlation_heatmap(table: pd.DataFrame, kpi_labels: dict[str, str], method: str = "pearson") -> plt.Figure:
     _style()
     piv = table.pivot_table(index="label", columns="kpi", values="r", sort=False)
     piv = piv.rename(columns=kpi_labels)
     fig, ax = plt.subplots(figsize=(7, 0.35 * len(piv) + 1.5))
     sns.heatmap(piv, annot=True, fmt=".2f", cmap="RdBu_r", center=0, vmin=-0.6, vmax=0.6, ax=ax,
-                cbar_kws={"label": "Pearson r"})
+                cbar_kws={"label": "Spearman rho" if method == "spearman" else "Pearson r"})
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.set_title("Competency scores vs KPIs")
@@ -117,7 +118,8 @@ def correlation_heatmap(table: pd.DataFrame, kpi_labels: dict[str, str]) -> plt.
     return fig
 
 
-def prepost_means(prepost: pd.DataFrame, scales: list[str], labels: dict[str, str]) -> plt.Figure:
+def prepost_means(prepost: pd.DataFrame, scales: list[str], labels: dict[str, str],
+                  scale: tuple[int, int] = (1, 5), waves: tuple[str, str] = ("pre", "post")) -> plt.Figure:
     _style()
     t = prepost[prepost["scale"].isin(scales)]
     groups = list(dict.fromkeys(t["group"]))
@@ -128,9 +130,9 @@ def prepost_means(prepost: pd.DataFrame, scales: list[str], labels: dict[str, st
         for i, g in enumerate(groups):
             col = PALETTE.get(g, PALETTE["focus"])
             ax.plot([0, 1], [sub.loc[g, "pre_mean"], sub.loc[g, "post_mean"]], marker="o", color=col, label=g)
-        ax.set_xticks([0, 1], ["pre", "post"])
+        ax.set_xticks([0, 1], [str(w) for w in waves])
         ax.set_title(labels.get(s, s), fontsize=10)
-    axes[0].set_ylabel("Mean score (1–5)")
+    axes[0].set_ylabel(f"Mean score ({scale[0]}–{scale[1]})")
     axes[-1].legend(loc="best", fontsize=8)
     fig.suptitle("Questionnaire scores before and after training", fontweight="bold")
     fig.tight_layout()
@@ -196,16 +198,17 @@ def team_gap_heatmap(profiles: pd.DataFrame, centre: pd.Series, labels: dict[str
     return fig
 
 
-def team_profile_bars(profile: pd.Series, centre: pd.Series, labels: dict[str, str], team: str) -> plt.Figure:
+def team_profile_bars(profile: pd.Series, centre: pd.Series, labels: dict[str, str], team: str,
+                      scale: tuple[int, int] = (1, 5)) -> plt.Figure:
     _style()
     order = profile.sort_values(ascending=False, kind="stable").index  # weakest at the top
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(7, 4 if len(order) <= 11 else 0.35 * len(order) + 1))
     y = np.arange(len(order))
     ax.barh(y, profile[order], color=PALETTE["focus"], height=0.6, label=f"team {team}")
     ax.plot(centre[order], y, "D", color=PALETTE["line"], ms=5, label="centre mean")
     ax.set_yticks(y, [labels.get(c, c) for c in order])
-    ax.set_xlim(1, 5)
-    ax.set_xlabel("Mean score (1–5)")
+    ax.set_xlim(scale[0], scale[1])
+    ax.set_xlabel(f"Mean score ({scale[0]}–{scale[1]})")
     ax.set_title(f"Team {team}: competency profile (weakest at the top)")
     ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()

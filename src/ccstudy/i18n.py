@@ -193,12 +193,11 @@ def get(lang: str = DEFAULT) -> Language:
 
 
 def study_language(params) -> str:
-    """The study's primary report language: the first of ``reports.language`` (default ``en``)."""
-    return study_languages(params)[0]
+    """The study's report language, ``reports.language`` (default ``en``)."""
+    value = params.get("reports.language", DEFAULT) if params is not None else DEFAULT
+    return check_language(str(value or DEFAULT))
 
 
 def study_languages(params) -> list[str]:
-    """``reports.language`` as a list (a single language or a list of them)."""
-    value = params.get("reports.language", DEFAULT) if params is not None else DEFAULT
-    langs = [value] if isinstance(value, str) else list(value or [DEFAULT])
-    return [check_language(str(v)) for v in langs]
+    """The languages a plain ``ccstudy render`` writes: the study's own."""
+    return [study_language(params)]

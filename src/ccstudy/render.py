@@ -234,6 +234,13 @@ _TYPST_HEADER = """
 """
 
 
+# The report markdown is read without the extensions through which user text could become active: no raw
+# HTML/TeX/attribute passthrough (a team named <script> stays text), no citations (a name starting with '@'
+# is not a reference, which would also break the Typst PDF). User strings are escaped as well
+# (ccstudy.escape.markdown); this is the second line of defence.
+MARKDOWN_FORMAT = "markdown-citations-raw_html-raw_tex-raw_attribute-markdown_in_html_blocks"
+
+
 def _pandoc(markdown: str, to: str, meta: dict[str, Any], workdir: Path, extra: Iterable[str] = ()) -> str:
     import pypandoc
 
@@ -244,7 +251,7 @@ def _pandoc(markdown: str, to: str, meta: dict[str, Any], workdir: Path, extra: 
             args.append(f"--metadata={key}:{meta[key]}")
     args.extend(extra)
     try:
-        return pypandoc.convert_text(markdown, to, format="markdown", extra_args=args)
+        return pypandoc.convert_text(markdown, to, format=MARKDOWN_FORMAT, extra_args=args)
     except RuntimeError as exc:
         raise RenderError(f"pandoc failed writing {to}: {exc}") from None
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ccstudy import i18n
 from ccstudy.io import files
+from ccstudy.escape import markdown as md
 from ccstudy.io.bundle import Bundle
 
 # While a report renders, ccstudy.render.track_reads sets this to a dict collecting what it reads
@@ -65,7 +66,7 @@ def md_table(frame: pd.DataFrame, digits: int = 2) -> str:
     spaces so that long headers can wrap.
     """
     cols = [str(c) for c in frame.columns]
-    lines = ["| " + " | ".join(c.replace("_", " ") for c in cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    lines = ["| " + " | ".join(md_text(c.replace("_", " ")) for c in cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     for _, row in frame.iterrows():
         cells = []
         for col, v in zip(cols, row.tolist()):
@@ -74,7 +75,7 @@ def md_table(frame: pd.DataFrame, digits: int = 2) -> str:
             elif isinstance(v, float):
                 cells.append(num(v, digits))
             else:
-                cells.append("" if v is None else str(v).replace("|", "\\|"))
+                cells.append("" if v is None or (isinstance(v, float) and math.isnan(v)) else md_text(v))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -82,6 +83,24 @@ def md_table(frame: pd.DataFrame, digits: int = 2) -> str:
 def strength(r: float) -> str:
     a = abs(r)
     return "weak" if a < 0.3 else ("moderate" if a < 0.5 else "strong")
+
+
+def md_text(value: Any) -> str:
+    """User text (a team, agent or competency name) as literal Markdown (:func:`ccstudy.escape.markdown`)."""
+    return md(value)
+
+
+def association(r: float | None, lo: float | None, hi: float | None) -> str:
+    """Wording of a correlation from its estimate and interval.
+
+    'no detectable association' when the interval spans zero; otherwise the
+    strength (|r| < .3 weak, < .5 moderate, else strong) and the sign.
+    """
+    if r is None or lo is None or hi is None or any(isinstance(x, float) and math.isnan(x) for x in (r, lo, hi)):
+        return "an association that could not be estimated"
+    if lo <= 0 <= hi:
+        return "no detectable association"
+    return f"a {strength(r)} {'positive' if r > 0 else 'negative'} association"
 
 
 def reliability_verdict(alpha: float) -> str:
@@ -126,6 +145,10 @@ class StudyResults:
         """Whether the bundle holds figure or table *name* (optional inputs give optional results)."""
         rel = f"figures/{name}.png" if kind == "figure" else f"tables/{name}.csv"
         return self.bundle.path(rel).is_file()
+
+    @property
+    def scale(self) -> tuple[int, int]:
+        return int(self.params.get("scale.min")), int(self.params.get("scale.max"))
 
 
 def load(params_path: str | Path, lang: str | None = None) -> StudyResults:
@@ -192,48 +215,108 @@ def extra_digest(params, what: str) -> str | None:
     raise ValueError(f"unknown report input {what!r}")
 
 
-# --------------------------------------------------------------------------- headline answers
-def headlines(res: StudyResults) -> dict[str, str]:
-    """The four questions answered in one or two sentences each, with numbers."""
-    conf = res.params.get("confidence", 0.95)
+# --------------------------------------------------------------------------- what the study could not answer
+def not_studied(res: StudyResults) -> list[tuple[str, str]]:
+    """Every analysis the study did not run or could not estimate, with the reason (each listed once)."""
+    seen: dict[str, str] = {}
+    for result in (res.reliability, res.validity, res.training, res.trends, res.coaching):
+        for label, reason in ((result or {}).get("skipped") or {}).items():
+            seen.setdefault(label, reason)
+    return list(seen.items())
+
+
+def not_studied_md(res: StudyResults) -> str:
+    rows = not_studied(res)
+    if not rows:
+        return "Every analysis of the study design ran on these inputs.\n"
+    return "\n".join(f"- **{label[0].upper() + label[1:]}**: {reason}." if not reason.endswith(".")
+                     else f"- **{label[0].upper() + label[1:]}**: {reason}" for label, reason in rows) + "\n"
+
+
+def instrument(res: StudyResults) -> str:
+    """'33 items on 11 competencies in 3 dimensions, answered on a 1–5 scale' (from the study itself)."""
     rel = res.reliability["summary"]
-    val = res.validity["summary"]
+    lo, hi = res.scale
+    k, nc, nd = rel["total_k"], rel["n_competencies"], rel.get("n_dimensions", 0)
+    comp = f"{nc} competenc{'y' if nc == 1 else 'ies'}"
+    dims = f" in {nd} dimension{'s' if nd != 1 else ''}" if nd else ""
+    return f"{k} items on {comp}{dims}, answered on a {lo}–{hi} scale"
+
+
+# --------------------------------------------------------------------------- headline answers
+def _reliability_answer(res: StudyResults, conf: float) -> str:
+    rel = res.reliability["summary"]
+    total = (f"alpha **{num(rel['total_alpha'])}** ({ci(rel['total_ci_low'], rel['total_ci_high'], level=conf)}, "
+             f"n = {rel['total_n']})")
+    n_est = rel.get("n_competencies_estimable", rel["n_competencies"])
+    if rel["n_competencies"] <= 1 or n_est == 0:
+        # One trait (or no multi-item competency): the total scale is the instrument's reliability.
+        verdict = "Yes" if rel["total_alpha"] >= 0.7 else "Not yet"
+        return (f"**{verdict}.** The questionnaire ({instrument(res)}) has Cronbach's {total}, which is "
+                f"{reliability_verdict(rel['total_alpha'])}" + ("." if rel["total_alpha"] >= 0.7 else
+                "; below the usual 0.70, so individual scores should not yet be used for decisions."))
+    below = rel["competencies_below_0_7"]
+    n_ok = n_est - len(below)
+    verdict = ("Yes" if not below else "Mostly" if n_ok >= n_est / 2 else "Partly" if n_ok else "Not yet")
+    k_lo, k_hi = rel.get("items_per_competency_min"), rel.get("items_per_competency_max")
+    items = (f"{k_lo} items each" if k_lo == k_hi else f"{k_lo} to {k_hi} items") if k_lo is not None else ""
+    text = (f"**{verdict}.** The questionnaire — {instrument(res)} — is judged scale by scale: {n_ok} of its "
+            f"{n_est} competency scales ({items}) reach Cronbach's alpha 0.70 (range "
+            f"{num(rel['competency_alpha_min'])}, {md_text(rel['competency_alpha_min_scale'])}, to "
+            f"{num(rel['competency_alpha_max'])}, {md_text(rel.get('competency_alpha_max_scale') or '')})")
+    if below:
+        text += f"; below 0.70: {', '.join(md_text(b) for b in below)}"
+    text += "."
+    if n_est < rel["n_competencies"]:
+        text += (f" {rel['n_competencies'] - n_est} one-item competenc"
+                 f"{'y has' if rel['n_competencies'] - n_est == 1 else 'ies have'} no internal consistency to estimate.")
+    dims = rel.get("dimension_alphas") or []
+    if dims:
+        text += " Dimensions: " + "; ".join(f"{md_text(d['label'])} {num(d['alpha'])}" for d in dims) + "."
+    text += (f" The total score, a composite of {rel['n_competencies']} distinct competencies, has {total}; "
+             f"being a composite, it is not itself a verdict on each trait.")
+    return text
+
+
+def _performance_answer(res: StudyResults, conf: float) -> str | None:
+    val = res.validity.get("summary")
+    if not val:
+        return None
+    totals = val["total"]
+    kpi = "fcr" if "fcr" in totals else next(iter(totals), None)
+    if kpi is None:
+        return None
+    e = totals[kpi]
+    sig = e["p_adj"] is not None and e["p_adj"] < 1 - conf
+    words = association(e["r"], e["ci_low"], e["ci_high"])
+    good = e["r"] > 0 if kpi != "aht_sec" else e["r"] < 0
+    verdict = "Yes" if sig and good else ("The opposite" if sig else "Not clearly")
+    name = {"fcr": "first-contact resolution", "csat": "customer satisfaction", "qa_score": "QA score",
+            "aht_sec": "average handle time", "answer_rate": "answer rate"}.get(kpi, kpi)
+    adj = {"bh": "Benjamini–Hochberg", "holm": "Holm", "none": "no"}.get(val["adjust"], val["adjust"])
+    text = (f"**{verdict}.** Agents' total competency score and their {name} show {words}: "
+            f"r = **{num(e['r'])}** ({ci(e['ci_low'], e['ci_high'], level=conf)}, {p_value(e['p_adj'])} after "
+            f"{adj} adjustment, n = {e['n']}); {val['n_significant_adj']} of {val['n_pairs']} score–KPI pairs are "
+            f"significant after adjustment.")
+    if kpi == "aht_sec":
+        text += " (For handle time, lower is better: a negative r is favourable.)"
+    foc = (val.get("focus") or {}).get(kpi)
+    if foc:
+        text += (f" In team {md_text(val['focus_team'])} (n = {foc['n']}) the correlation is "
+                 f"r = {num(foc['r'])} ({p_value(foc['p'])}).")
+    return text
+
+
+def _training_answer(res: StudyResults, conf: float) -> str | None:
     tr = res.training
-    co = res.coaching
-    out: dict[str, str] = {}
-
-    out["reliable"] = (
-        f"**Yes.** The {rel['total_k']}-item questionnaire has Cronbach's alpha "
-        f"**{num(rel['total_alpha'])}** ({ci(rel['total_ci_low'], rel['total_ci_high'], level=conf)}, "
-        f"n = {rel['total_n']}), which is {reliability_verdict(rel['total_alpha'])}. "
-        f"Across the {rel['n_competencies']} three-item competency scales alpha ranges from "
-        f"{num(rel['competency_alpha_min'])} ({rel['competency_alpha_min_scale']}) to "
-        f"{num(rel['competency_alpha_max'])}."
-        if rel["total_alpha"] >= 0.7 else
-        f"**Not yet.** The total scale's alpha is {num(rel['total_alpha'])} "
-        f"({ci(rel['total_ci_low'], rel['total_ci_high'], level=conf)}), below the usual 0.70."
-    )
-
-    fcr = val["total"].get("fcr")
-    if fcr:
-        sig = fcr["p_adj"] < 1 - conf
-        out["performance"] = (
-            f"**{'Yes' if sig and fcr['r'] > 0 else 'Not clearly'}.** Agents' total competency score correlates "
-            f"with their first-contact resolution at r = **{num(fcr['r'])}** "
-            f"({ci(fcr['ci_low'], fcr['ci_high'], level=conf)}, {p_value(fcr['p_adj'])} after "
-            f"{val['adjust'].upper() if val['adjust'] == 'bh' else val['adjust'].capitalize()} adjustment, "
-            f"n = {fcr['n']}), a {strength(fcr['r'])} positive association; "
-            f"{val['n_significant_adj']} of {val['n_pairs']} score–KPI pairs are significant after adjustment."
-        )
-        foc = (val.get("focus") or {}).get("fcr")
-        if foc:
-            out["performance"] += (f" In team {val['focus_team']} (n = {foc['n']}) the correlation is "
-                                   f"r = {num(foc['r'])} ({p_value(foc['p'])}).")
-
-    anc = tr["ancova"]
-    mom = tr["focus_month_on_month"]
+    if not tr.get("total"):
+        return None
+    anc = tr.get("ancova")
+    mom = tr.get("focus_month_on_month") or {}
     sat = tr.get("training_satisfaction") or {}
-    trained = tr["total"].get("trained", {})
+    main = tr.get("main_group") or ("trained" if "trained" in tr["total"] else next(iter(tr["total"])))
+    trained = tr["total"].get(main, {})
+    who = "Trained agents'" if main == "trained" else "Agents'"
     sens = (tr.get("sensitivity") or {}).get("focus_team_fcr")
     fcr_test = mom.get("fcr_test", {})
     did = tr.get("did_fcr") or {}
@@ -250,12 +333,15 @@ def headlines(res: StudyResults) -> dict[str, str]:
             f"(Cohen's d_z = {num(trained.get('cohens_dz'))})."
         )
     else:
+        change = trained.get("mean_diff")
+        sig = trained.get("p") is not None and trained["p"] < 1 - conf
+        direction = ("rose" if change > 0 else "fell") if sig else "did not change detectably"
         text = (
-            f"**Not testable against a control group** (the roster has no untrained control group, so a change "
-            f"cannot be told apart from what would have happened anyway). Trained agents' total score changed by "
-            f"{num(trained.get('mean_diff'))} points from pre to post "
-            f"({ci(trained.get('ci_low'), trained.get('ci_high'), level=conf)}, {p_value(trained.get('p'))}, "
-            f"Cohen's d_z = {num(trained.get('cohens_dz'))})."
+            f"**Not testable against a control group** (there is no untrained control group, so a change "
+            f"cannot be told apart from what would have happened anyway). {who} total score {direction} from "
+            f"{md_text(tr.get('pre', 'pre'))} to {md_text(tr.get('post', 'post'))}: "
+            f"{num(change)} points ({ci(trained.get('ci_low'), trained.get('ci_high'), level=conf)}, "
+            f"{p_value(trained.get('p'))}, Cohen's d_z = {num(trained.get('cohens_dz'))}, n = {trained.get('n')})."
         )
     if did.get("estimate") is not None:
         sig = did["p"] < 1 - conf
@@ -265,9 +351,18 @@ def headlines(res: StudyResults) -> dict[str, str]:
             f"{ci(did['ci_low'], did['ci_high'], level=conf)}, {p_value(did['p'])}, {did['n_clusters']} agents)"
             f"{'' if sig else ', which is not statistically significant'}."
         )
+    fu = tr.get("follow_up")
+    if fu:
+        last = fu["steps"][-1] if fu["steps"] else {}
+        text += (f" At the last wave ({md_text(fu['waves'][-1])}) the gain "
+                 + ("**held**" if fu["held"] else "**did not hold**")
+                 + f": {num(last.get('mean_diff'))} points above {md_text(fu['waves'][0])} "
+                 f"({ci(last.get('ci_low'), last.get('ci_high'), level=conf)})"
+                 + ("; scores fell significantly after the post-training wave" if fu["significant_decline_after_post"]
+                    else "") + ".")
     if "fcr_change_pp" in mom:
         text += (
-            f" Team {mom['team']}'s first-contact resolution went from {pct(mom['fcr_before'])} in "
+            f" Team {md_text(mom['team'])}'s first-contact resolution went from {pct(mom['fcr_before'])} in "
             f"{mom['before_month']} to {pct(mom['fcr_after'])} in {mom['after_month']} "
             f"(**{pp(mom['fcr_change_pp'])}** month on month"
         )
@@ -284,19 +379,49 @@ def headlines(res: StudyResults) -> dict[str, str]:
         text += "."
     if sat:
         text += f" {pct(sat['share_satisfied'], 0)} of {sat['n_rated']} trainees rated the training satisfactory."
-    out["training"] = text
+    return text
 
+
+def _weak_spot_answer(res: StudyResults) -> str:
+    co = res.coaching
+    lo, hi = res.scale
     weakest = co.get("focus_weakest") or []
     if weakest:
-        items = ", ".join(f"{w['label'].lower()} **{num(w['mean'])}**" for w in weakest)
+        items = ", ".join(f"{md_text(w['label'])} **{num(w['mean'])}**" for w in weakest)
         dim_labels = {w.get("dimension_label") for w in weakest}
-        dims = f" — all in {dim_labels.pop().lower()}" if len(dim_labels) == 1 and None not in dim_labels else ""
-        out["weak_spots"] = (
-            f"Team {co['focus_team']} (n = {co['focus_n']}) scores **{num(co['focus_mean_total'])}** on average "
-            f"(centre {num(co['centre_mean_total'])}); its weakest competencies are {items}{dims}. "
-            f"Across the centre, {co['n_agents_with_weak_spots']} agents have at least one personal weak spot "
-            f"and {co['n_mentoring_pairs']} mentoring pairs are proposed."
-        )
+        dims = f" — all in {md_text(dim_labels.pop())}" if len(dim_labels) == 1 and None not in dim_labels else ""
+        text = (f"Team {md_text(co['focus_team'])} (n = {co['focus_n']}) scores **{num(co['focus_mean_total'])}** on "
+                f"average on the {lo}–{hi} scale (centre {num(co['centre_mean_total'])}); its weakest competencies are "
+                f"{items}{dims}.")
+    else:
+        items = ", ".join(f"{md_text(w['label'])} **{num(w['mean'])}**" for w in co.get("centre_weakest") or [])
+        text = (f"Across the {co['n_agents']} assessed agents (mean **{num(co['centre_mean_total'])}** on the "
+                f"{lo}–{hi} scale) the weakest competencies are {items}.")
+    text += f" {co['n_agents_with_weak_spots']} agents have at least one personal weak spot"
+    if co.get("n_mentoring_pairs") is not None:
+        text += f" and {co['n_mentoring_pairs']} mentoring pairs are proposed"
+    return text + "."
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def headlines(res: StudyResults) -> dict[str, str]:
+    """The four questions answered in one or two sentences each, with numbers.
+
+    A question the study's inputs cannot answer gets "Not studied" and the reason.
+    """
+    conf = res.params.get("confidence", 0.95)
+    skipped = dict(not_studied(res))
+    out = {"reliable": _reliability_answer(res, conf)}
+    perf = _performance_answer(res, conf)
+    out["performance"] = perf or ("**Not studied.** " + _sentence(skipped.get(
+        "score–KPI correlations", "no agent KPIs were given")))
+    train = _training_answer(res, conf)
+    out["training"] = train or ("**Not studied yet.** " + _sentence(skipped.get(
+        "pre/post change in competency scores", "there is one wave of responses only")))
+    out["weak_spots"] = _weak_spot_answer(res)
     return out
 
 
@@ -313,7 +438,288 @@ def kpi_headline(res: StudyResults) -> str | None:
     for k, label in (("answer_rate", "answer rate"), ("csat", "customer satisfaction")):
         if k in its:
             tail.append(f"{label} {num(its[k]['last'])}%")
+    if not parts and not tail:
+        return None
     s = "Centre KPIs: " + "; ".join(parts)
     if tail:
-        s += "; at the end " + " and ".join(tail) + "."
+        s += ("; at the end " if parts else "at the end ") + " and ".join(tail) + "."
     return s
+
+
+# --------------------------------------------------------------------------- technical report sections
+def _level(conf: float) -> int:
+    return int(round(conf * 100))
+
+
+def data_section(res: StudyResults) -> str:
+    """Inputs read and kept, the cleaning changes by rule and the n each analysis used."""
+    import json
+
+    s = json.loads(res.bundle.path("intake_summary.json").read_text(encoding="utf-8"))
+    rows = [{"Input": info.get("file", name), "Encoding": info.get("encoding", ""),
+             "Rows read": info.get("rows_read"), "Rows kept": info.get("rows_kept"),
+             "Rows dropped": info.get("rows_dropped")} for name, info in sorted(s["inputs"].items())]
+    out = [md_table(pd.DataFrame(rows))]
+    log = res.table("cleaning_summary")
+    out.append("Every removed or recoded value is a row of `cleaning_log.csv` (file, row, column, old, new, rule). "
+               "Changes by rule:\n")
+    out.append(md_table(log.rename(columns={"rule": "Rule", "changes": "Changes"})) if len(log)
+               else "No value was removed or recoded.\n")
+    settings = s.get("cleaning", {}).get("settings", {})
+    if settings:
+        out.append("Cleaning settings: " + "; ".join(f"`{k}` = {v}" for k, v in sorted(settings.items())) + ".\n")
+    out.append("\nThe n each analysis used (after cleaning; a reader comparing with another tool sees here why n "
+               "differs):\n")
+    out.append(md_table(pd.DataFrame(n_used(res), columns=["Analysis", "n", "Unit"])))
+    return "\n".join(out)
+
+
+def n_used(res: StudyResults) -> list[tuple[str, int, str]]:
+    rel = res.reliability["summary"]
+    rows = [(f"reliability, total scale ({rel['wave']} wave, {rel['missing']})", rel["total_n"], "responses")]
+    cfa = res.reliability.get("cfa")
+    if cfa and cfa.get("estimable", True) and cfa.get("n") is not None:
+        rows.append(("factor analysis (complete responses)", cfa["n"], "responses"))
+    val = res.validity.get("summary")
+    if val:
+        rows.append((f"score–KPI correlations ({val['window_start']} – {val['window_end']})", val["n_agents"], "agents"))
+    for g, e in (res.training.get("total") or {}).items():
+        rows.append((f"pre/post change, {g}", e["n"], "agents with both waves"))
+    anc = res.training.get("ancova")
+    if anc:
+        rows.append(("ANCOVA trained vs control", anc["n"], "agents"))
+    did = res.training.get("did_fcr")
+    if did:
+        rows.append(("difference-in-differences on FCR", did["n"], "agent-months"))
+    co = res.coaching
+    rows.append((f"weak spots ({co['wave']} wave)", co["n_agents"], "agents"))
+    return rows
+
+
+def reliability_section(res: StudyResults) -> str:
+    conf = res.params.get("confidence")
+    rel = res.reliability["summary"]
+    out = [f"Wave: **{md_text(rel['wave'])}**; missing answers handled **{rel['missing']}**; confidence intervals "
+           f"for alpha by Feldt's F method on the effective n. Item-rest correlations and alpha-if-deleted use the "
+           f"same estimator as the headline alpha. A scale with a single item has no internal consistency and is "
+           f"marked not estimable.\n"]
+    t = res.table("reliability_scales")
+    cols = ["level", "label", "k", "n", "alpha", "ci_low", "ci_high", "std_alpha", "average_r", "lambda6",
+            "omega_total"]
+    out.append(md_table(t[cols].rename(columns={"ci_low": "alpha CI low", "ci_high": "alpha CI high",
+                                               "std_alpha": "std. alpha", "average_r": "mean r", "lambda6": "λ6",
+                                               "omega_total": "ω total"}), digits=3))
+    tot = t[t["level"] == "total"].iloc[0]
+    if pd.notna(tot.get("boot_ci_low")):
+        out.append(f"\nTotal scale: percentile bootstrap {_level(conf)}% CI for alpha "
+                   f"{num(tot['boot_ci_low'], 3)} to {num(tot['boot_ci_high'], 3)} "
+                   f"({res.params.get('reliability.n_boot')} resamples, seed {res.params.seed}).\n")
+    waves = res.reliability.get("waves")
+    if waves:
+        out.append("\nTotal-scale alpha at every wave:\n")
+        out.append(md_table(pd.DataFrame(waves), digits=3))
+    return "\n".join(out)
+
+
+def items_section(res: StudyResults) -> str:
+    it = res.table("reliability_items")
+    it = it[it["level"] == "competency"]
+    keep = [c for c in ["scale", "item", "mean", "sd", "n", "item_rest_r", "alpha_if_deleted"] if c in it.columns]
+    if it.empty:
+        return "No competency has two or more items, so there are no within-competency item statistics.\n"
+    return ("Item statistics within each competency (an item with a negative item-rest r is probably miskeyed):\n\n"
+            + md_table(it[keep], digits=3))
+
+
+def cfa_section(res: StudyResults) -> str:
+    f = res.reliability.get("cfa")
+    if not f:
+        return "No factor model was fitted for this study.\n"
+    notes = "".join(f"\n- {md_text(n)}" for n in f.get("notes") or [])
+    if not f.get("estimable", True):
+        return f"**Confirmatory factor analysis**: not estimable — {md_text(f.get('reason'))}.{notes}\n"
+    out = [f"**Confirmatory factor analysis** ({f['model']}; ML on {f['n']} complete responses, "
+           f"{f['n_dropped']} with a missing answer left out): χ²({f['df']}) = {num(f['chi2'], 1)}, "
+           f"{p_value(f['p'])}; CFI = {num(f['cfi'], 3)}, TLI = {num(f['tli'], 3)}, "
+           f"RMSEA = {num(f['rmsea'], 3)} (90% CI {num(f['rmsea_ci_low'], 3)} to {num(f['rmsea_ci_high'], 3)}), "
+           f"SRMR = {num(f['srmr'], 3)}" + (f"; ω hierarchical = {num(f['omega_h'], 3)}" if f.get('omega_h') is not None
+                                            else "")
+           + ("." if f["converged"] else " — **the model did not converge; read these indices with care.**") + "\n"]
+    if notes:
+        out.append("What the model had to leave out:" + notes + "\n")
+    if res.has("table", "cfa_omega"):
+        om = res.table("cfa_omega")
+        om = om[om["level"] == "higher"]
+        if len(om):
+            label = "factor_label" if "factor_label" in om else "factor"
+            out.append("McDonald's ω from the factor model for each dimension (ω_h: share of variance due to the "
+                       "dimension factor itself rather than its competencies):\n")
+            out.append(md_table(om[[label, "k", "omega_total", "omega_h"]].rename(
+                columns={label: "Dimension", "omega_total": "ω total", "omega_h": "ω hierarchical"}), digits=3))
+    return "\n".join(out)
+
+
+def validity_section(res: StudyResults) -> str:
+    conf = res.params.get("confidence")
+    v = res.validity.get("summary")
+    if not v:
+        return "Not studied: " + "; ".join(r for lab, r in not_studied(res) if lab.startswith("score–KPI")) + ".\n"
+    adj = {"holm": "Holm", "bh": "Benjamini–Hochberg"}.get(v["adjust"], "no method")
+    out = [f"Scores from the **{md_text(v['wave'])}** wave against each agent's contact-weighted KPI means over "
+           f"**{v['window_start']} – {v['window_end']}** (n = {v['n_agents']} agents). "
+           f"{'Spearman rho' if v['method'] == 'spearman' else 'Pearson r'} with Fisher-z {_level(conf)}% CIs; "
+           f"p-values adjusted across all {v['n_pairs']} pairs by {adj}.\n"]
+    t = res.table("validity_correlations")
+    out.append(md_table(t[["label", "kpi", "n", "r", "ci_low", "ci_high", "p", "p_adj"]], digits=3))
+    if res.has("table", "validity_partial"):
+        part = res.table("validity_partial")
+        out.append("\nPartial correlations of the total score, controlling for "
+                   + ", ".join(sorted(set(", ".join(part["covariates"].astype(str)).split(", ")))) + ":\n")
+        out.append(md_table(part, digits=3))
+    return "\n".join(out)
+
+
+def training_section(res: StudyResults) -> str:
+    conf = res.params.get("confidence")
+    tr = res.training
+    if not tr.get("total"):
+        reason = dict(not_studied(res)).get("pre/post change in competency scores", "one wave only")
+        out = [f"Not studied: {reason}.\n"]
+        sat = tr.get("training_satisfaction") or {}
+        if sat:
+            out.append(_satisfaction(sat))
+        return "\n".join(out)
+    out = [f"Design: **{tr.get('design', 'pre/post')}** (waves {', '.join(md_text(w) for w in tr.get('waves', []))}). "
+           "Paired t-tests on agents with both waves; Cohen's d_z = mean difference / SD of differences, with a "
+           "noncentral-t CI; Wilcoxon signed-rank test as in R's `wilcox.test` (zeros dropped; exact p for small n "
+           "without ties, else normal approximation with continuity correction).\n"]
+    pp_ = res.table("training_prepost")
+    dims = [d["scale"] for d in res.reliability["summary"].get("dimension_alphas") or []]
+    out.append(md_table(pp_[pp_["scale"].astype(str).isin(["total"] + dims)][
+        ["group", "label", "n", "pre_mean", "post_mean", "mean_diff", "ci_low", "ci_high", "p", "cohens_dz",
+         "dz_ci_low", "dz_ci_high", "wilcoxon_p"]], digits=3))
+    if res.has("table", "training_waves"):
+        w = res.table("training_waves")
+        w = w[w["scale"] == "total"]
+        out.append("\nChange between waves (total score; the last row of each group compares the first and the "
+                   "last wave — did the gain hold?):\n")
+        out.append(md_table(w[["group", "from_wave", "to_wave", "n", "mean_diff", "ci_low", "ci_high", "p",
+                               "cohens_dz"]], digits=3))
+    a = tr.get("ancova")
+    if a:
+        out.append(f"\n**ANCOVA** (post ~ pre + group, control as reference): trained − control = {num(a['b'], 3)} "
+                   f"(SE {num(a['se'], 3)}, {ci(a['ci_low'], a['ci_high'], 3, conf)}, {p_value(a['p'])}, "
+                   f"n = {a['n']}).\n")
+    else:
+        out.append(f"\nNo comparison against a control group (groups: {', '.join(tr.get('groups') or []) or 'none'}); "
+                   "ANCOVA, the mixed model and the difference-in-differences need both `trained` and `control`.\n")
+    mx = tr.get("mixed")
+    if mx:
+        e = mx["effect"]
+        out.append(f"**Mixed model** (post ~ pre + group, random intercept for {mx['n_groups']} teams, REML): "
+                   f"trained − control = {num(e['b'], 3)} (SE {num(e['se'], 3)}, {ci(e['ci_low'], e['ci_high'], 3, conf)}, "
+                   f"{p_value(e['p'])}); intraclass correlation of teams {num(mx['icc'], 3)}.\n")
+    d = tr.get("did_fcr") or {}
+    if d:
+        out.append(f"**Difference-in-differences** on the agent-month FCR panel (percentage points, training months "
+                   f"excluded, SEs clustered by agent): {num(d.get('estimate'), 3)} pp "
+                   f"({ci(d.get('ci_low'), d.get('ci_high'), 3, conf)}, {p_value(d.get('p'))}, "
+                   f"{d.get('n')} agent-months, {d.get('n_clusters')} agents).\n")
+    mom = tr.get("focus_month_on_month") or {}
+    if mom:
+        ft = mom.get("fcr_test", {})
+        out.append(f"**Team {md_text(mom['team'])}, month on month** ({mom['before_month']} → {mom['after_month']}): FCR "
+                   f"{pct(mom['fcr_before'])} → {pct(mom['fcr_after'])} ({pp(mom['fcr_change_pp'])}); paired test on "
+                   f"the agents' own FCR: mean change {num(ft.get('mean_diff'), 2)} pp, {p_value(ft.get('p'))}, "
+                   f"n = {ft.get('n')}.\n")
+    names = {"focus_team_paired": "focus team, questionnaire pre/post", "focus_team_fcr": "focus team, FCR month on month",
+             "main_group_paired": f"{tr.get('main_group', 'trained')}, questionnaire pre/post"}
+    for key, sens in (tr.get("sensitivity") or {}).items():
+        out.append(f"- Sensitivity ({names.get(key, key.replace('_', ' '))}): with n = {sens['n']} and "
+                   f"α = {num(sens['alpha'], 2)}, the design has {int(round(sens['power'] * 100))}% power only for "
+                   f"effects of {sens['effect_name']} ≥ {num(sens['min_effect'], 2)}.")
+    out.append("")
+    sat = tr.get("training_satisfaction") or {}
+    if sat:
+        out.append(_satisfaction(sat))
+    return "\n".join(out)
+
+
+def _satisfaction(sat: dict[str, Any]) -> str:
+    return (f"Training satisfaction: {sat['n_satisfied']} of {sat['n_rated']} rated trainees "
+            f"({pct(sat['share_satisfied'], 1)}) gave {sat['satisfied_min']} or more out of 5.\n")
+
+
+def trends_section(res: StudyResults) -> str:
+    out = []
+    if not res.has("table", "trends_its"):
+        reason = dict(not_studied(res)).get(
+            "centre KPI trends around the intervention (interrupted time series)", "no centre KPIs given")
+        out.append(f"Centre KPI trends not studied: {reason}.\n")
+    else:
+        its = res.table("trends_its")
+        out.append("Segmented regression y = b0 + b1·t + b2·post + b3·(t − t0)·post on monthly centre KPIs (percent), "
+                   f"standard errors: **{its['se'].iloc[0]}**.\n")
+        out.append(md_table(its[["label", "first", "last", "pre_slope", "level_change", "level_ci_low",
+                                 "level_ci_high", "level_p", "slope_change", "slope_ci_low", "slope_ci_high",
+                                 "slope_p"]], digits=3))
+    par = res.trends.get("pareto")
+    if par:
+        out.append(f"\n**Customer survey** ({par['n_respondents']} customers, {par['n_mentions']} mentions): the top "
+                   f"three wishes — {', '.join(md_text(t) for t in par['top'])} — make up {pct(par['top_share'], 1)} "
+                   f"of mentions.\n")
+        out.append(md_table(res.table("customer_pareto"), digits=3))
+    return "\n".join(out)
+
+
+def coaching_section(res: StudyResults) -> str:
+    co = res.coaching
+    out = [f"Weak spots use the **{md_text(co['wave'])}** wave; a competency is a team weak spot when it is among the "
+           f"team's three lowest or at least {co['weak_gap']} below the centre mean."]
+    if co.get("n_team_weak_spots") is not None:
+        out.append(f" {co['n_team_weak_spots']} team weak spots across {co['n_teams']} teams.")
+    out.append(f" {co['n_agents_with_weak_spots']} of {co['n_agents']} agents have at least one personal weak spot")
+    if co.get("n_mentoring_pairs") is not None:
+        out.append(f"; {co['n_mentoring_pairs']} mentoring pairs (matched on {co.get('mentoring_basis')})")
+    out.append(".\n\n")
+    centre = res.table("coaching_centre_profile") if res.has("table", "coaching_centre_profile") else None
+    if centre is not None:
+        out.append("Centre profile, weakest first:\n\n")
+        out.append(md_table(centre.sort_values("rank")[["label", "mean", "sd", "n"]].rename(
+            columns={"label": "Competency", "mean": "Mean", "sd": "SD"}), digits=2))
+    w = co.get("attrition_watch")
+    if w and w.get("trained_agents") is not None:
+        out.append(f"\nAttrition watch: {w['training_period_leavers']} of {w['trained_agents']} trained agents left "
+                   f"during the training period ({pct(w['training_period_attrition'], 1)}).")
+    if w and w.get("top_performers") is not None:
+        out.append(f" {w['top_performer_leavers']} of the {w['top_performers']} top-{int(round(w['top_share'] * 100))}% "
+                   f"performers left ({pct(w['top_performer_attrition'], 1)} vs {pct(w['other_attrition'], 1)} of the "
+                   f"others).\n")
+    return "".join(out)
+
+
+def provenance_section(res: StudyResults) -> str:
+    import json
+
+    m = json.loads((res.params.report_dir / "manifest.json").read_text(encoding="utf-8"))
+    rows = [{"Input": v["path"], "SHA-256": (v["sha256"] or "")[:16] + "…", "Bytes": v.get("bytes")}
+            for v in m["inputs"].values()]
+    return (f"Study `{m['study']}`, params `{m['params_path']}` (SHA-256 `{m['params_sha256'][:16]}…`), "
+            f"git commit `{(m['git'].get('commit') or 'unknown')[:12]}`, Python {m['python']}.\n\n"
+            + md_table(pd.DataFrame(rows))
+            + "\nPackage versions: " + ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v) + ".\n")
+
+
+def focus_weak_table(res: StudyResults) -> str | None:
+    """The focus team's weak spots as a table, or None when the study has no focus team."""
+    focus = res.coaching.get("focus_team")
+    if not focus or not res.has("table", "coaching_team_weak_spots"):
+        return None
+    weak = res.table("coaching_team_weak_spots")
+    t = weak[weak["team"].astype(str) == str(focus)][["label", "team_mean", "centre_mean", "gap",
+                                                       "share_below_centre", "plan"]]
+    t = t.rename(columns={
+        "label": "Competency", "team_mean": "Team mean", "centre_mean": "Centre mean", "gap": "Gap",
+        "share_below_centre": "Share of team below centre", "plan": "Suggested plan"})
+    return (f"Weak spots of team {md_text(focus)} (shared weaknesses get a group programme, individual ones a "
+            f"personal plan):\n\n" + md_table(t))

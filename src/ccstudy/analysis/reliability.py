@@ -5,10 +5,14 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ccstudy import stats
-from ccstudy.analysis.scoring import labels, scales
+from ccstudy.analysis.scoring import labels, reversed_items, scales
+
+# Reasons a scale's reliability cannot be estimated (recorded, never a crash).
+ONE_ITEM = "not estimable: a one-item scale has no internal consistency"
 
 
 def reliability_tables(
@@ -34,11 +38,18 @@ def reliability_tables(
     if data.empty:
         raise ValueError(f"reliability: no responses in wave {wave!r}; waves present: "
                          f"{sorted(responses['wave'].unique().tolist())}")
-    reverse = set(items.loc[items["reverse"].astype(int) == 1, "item"].astype(str))
+    reverse = set(reversed_items(items))
     names = labels(items)
     rows, item_rows = [], []
+    not_estimable: dict[str, str] = {}
     for level, groups in scales(items).items():
         for name, cols in groups.items():
+            if len(cols) < 2:
+                rows.append({"level": level, "scale": name, "label": names.get(name, name), "k": len(cols),
+                             "n": int(data[cols].notna().all(axis=1).sum()), "n_rows": int(len(data)),
+                             "method": None, "warnings": ONE_ITEM})
+                not_estimable[f"reliability of {level} '{names.get(name, name)}'"] = ONE_ITEM
+                continue
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 rel = stats.reliability(
@@ -61,26 +72,103 @@ def reliability_tables(
                 it.insert(0, "scale", name)
                 it.insert(0, "level", level)
                 item_rows.append(it)
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows, columns=_SCALE_COLUMNS)
     items_table = pd.concat(item_rows, ignore_index=True)
     comp = table[table["level"] == "competency"]
+    est = comp.dropna(subset=["alpha"])
+    dims = table[table["level"] == "dimension"].dropna(subset=["alpha"])
     total = table[table["level"] == "total"].iloc[0]
+    k_per = comp["k"].astype(int)
     summary = {
         "wave": wave,
         "confidence": confidence,
         "missing": missing,
+        "scale_min": scale[0],
+        "scale_max": scale[1],
         "total_alpha": float(total["alpha"]),
         "total_ci_low": float(total["ci_low"]),
         "total_ci_high": float(total["ci_high"]),
         "total_n": int(total["n"]),
         "total_k": int(total["k"]),
-        "competency_alpha_min": float(comp["alpha"].min()),
-        "competency_alpha_max": float(comp["alpha"].max()),
-        "competency_alpha_min_scale": str(comp.loc[comp["alpha"].idxmin(), "label"]),
-        "competencies_below_0_7": comp.loc[comp["alpha"] < 0.7, "label"].tolist(),
+        "competency_alpha_min": float(est["alpha"].min()) if len(est) else None,
+        "competency_alpha_max": float(est["alpha"].max()) if len(est) else None,
+        "competency_alpha_min_scale": str(est.loc[est["alpha"].idxmin(), "label"]) if len(est) else None,
+        "competency_alpha_max_scale": str(est.loc[est["alpha"].idxmax(), "label"]) if len(est) else None,
+        "competencies_below_0_7": est.loc[est["alpha"] < 0.7, "label"].tolist(),
         "n_competencies": int(len(comp)),
+        "n_competencies_estimable": int(len(est)),
+        "n_dimensions": int((table["level"] == "dimension").sum()),
+        "items_per_competency_min": int(k_per.min()),
+        "items_per_competency_max": int(k_per.max()),
+        "dimension_alphas": [{"scale": r["scale"], "label": r["label"], "k": int(r["k"]), "alpha": float(r["alpha"]),
+                              "ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"])}
+                             for _, r in dims.iterrows()],
     }
-    return {"summary": summary, "scales": table, "items": items_table}
+    return {"summary": summary, "scales": table, "items": items_table, "not_estimable": not_estimable}
+
+
+_SCALE_COLUMNS = ["level", "scale", "label", "k", "n", "n_rows", "alpha", "ci_low", "ci_high", "boot_ci_low",
+                  "boot_ci_high", "std_alpha", "average_r", "lambda6", "omega_total", "method", "warnings"]
+
+
+def reliability_by_wave(responses: pd.DataFrame, items: pd.DataFrame, *, scale: tuple[int, int],
+                        waves: list[str], missing: str = "pairwise", confidence: float = 0.95) -> pd.DataFrame:
+    """Alpha (Feldt CI) of every scale at every wave: one row per wave and scale.
+
+    Used by multi-wave studies to show that the instrument stays reliable from
+    one assessment to the next (one-item scales are left out).
+    """
+    frames = []
+    for w in waves:
+        if not (responses["wave"] == w).any():
+            continue
+        t = reliability_tables(responses, items, scale=scale, wave=w, missing=missing, confidence=confidence)
+        sc = t["scales"].dropna(subset=["alpha"])[["level", "scale", "label", "k", "n", "alpha", "ci_low", "ci_high"]]
+        sc.insert(0, "wave", w)
+        frames.append(sc)
+    return pd.concat(frames, ignore_index=True)
+
+
+def cfa_structure(items: pd.DataFrame) -> dict[str, Any]:
+    """The estimable part of the competency model, and notes on what had to be left out.
+
+    * A competency with one item cannot be a factor: its item is left out of the CFA.
+    * A higher-order (dimension) factor needs at least two competency factors under it; a
+      dimension holding a single competency keeps that competency as a first-order factor
+      (correlated with the others) and its higher-order factor is "not estimable".
+    * A higher-order factor with exactly two lower factors is identified only when there is
+      another top-level factor to correlate with; otherwise the model stays first-order.
+    * A model with a single factor needs at least three items.
+    """
+    names = labels(items)
+    groups = scales(items)
+    notes: list[str] = []
+    comp = {c: cols for c, cols in groups["competency"].items() if len(cols) >= 2}
+    for c, cols in groups["competency"].items():
+        if len(cols) < 2:
+            notes.append(f"competency '{names.get(c, c)}' has one item: left out of the factor model")
+    higher: dict[str, list[str]] = {}
+    if "dimension" in items and groups["dimension"]:
+        dim_of = {str(c): str(d) for c, d in zip(items["competency"], items["dimension"]) if pd.notna(d)}
+        for d in groups["dimension"]:
+            lows = [c for c in comp if dim_of.get(c) == d]
+            if len(lows) >= 2:
+                higher[d] = lows
+            else:
+                notes.append(f"higher-order factor '{names.get(d, d)}' not estimable: the dimension holds "
+                             f"{len(lows)} competency factor(s), and a higher-order factor needs at least 2")
+        tops = len(higher) + len([c for c in comp if not any(c in v for v in higher.values())])
+        for d, lows in list(higher.items()):
+            if len(lows) == 2 and tops < 2:
+                notes.append(f"higher-order factor '{names.get(d, d)}' not estimable: two lower factors and "
+                             f"nothing else to correlate with")
+                del higher[d]
+    reason = None
+    if not comp:
+        reason = "no competency has two or more items, so there is no factor to estimate"
+    elif len(comp) == 1 and len(next(iter(comp.values()))) < 3:
+        reason = "a single factor with two items is not identified (needs at least 3 items)"
+    return {"model": comp, "higher": higher, "notes": notes, "reason": reason}
 
 
 def factor_model(
@@ -88,27 +176,63 @@ def factor_model(
 ) -> dict[str, Any]:
     """Confirmatory factor analysis of the competency model (items → competencies → dimensions).
 
-    Fits the higher-order model (each item on its competency, each competency on
-    its dimension) by maximum likelihood on complete responses and reports the
-    fit indices, standardized loadings and ω hierarchical.  A model that does
-    not converge is reported as such, not hidden.
+    Fits the estimable part of the model (:func:`cfa_structure`): each item on
+    its competency and, where a dimension holds two or more competencies, each
+    competency on its dimension, by maximum likelihood on complete responses.
+    Reports the fit indices, standardized loadings and ω.  Item, competency and
+    dimension names are passed to the estimator as neutral ids (``i1``, ``f1``,
+    ``h1``), so names with spaces, punctuation or any script are safe, and are
+    mapped back in the tables.  What cannot be estimated is reported with the
+    reason (``fit["estimable"]``, ``fit["reason"]``, ``fit["notes"]``), never
+    raised; a model that does not converge is reported as such, not hidden.
     """
     from ccstudy.stats.factor import cfa
 
-    data = responses.loc[responses["wave"] == wave, items["item"].astype(str).tolist()]
-    groups = scales(items)
-    comp = groups["competency"]
-    dim_of = dict(zip(items["competency"], items["dimension"]))
-    higher = {d: [c for c in comp if dim_of[c] == d] for d in groups["dimension"]}
-    reverse = tuple(items.loc[items["reverse"].astype(int) == 1, "item"].astype(str))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = cfa(data, comp, higher, reverse=reverse, scale=scale)
+    st = cfa_structure(items)
+    names = labels(items)
+    k_items = sum(len(v) for v in st["model"].values())
+    n_top = len(st["higher"]) + len([c for c in st["model"] if not any(c in v for v in st["higher"].values())])
+    desc = (f"{k_items} items on {len(st['model'])} competenc{'y' if len(st['model']) == 1 else 'ies'}"
+            + (f"; competencies on {len(st['higher'])} dimension{'s' if len(st['higher']) != 1 else ''} (higher-order)"
+               if st["higher"] else ("; competencies correlated" if n_top > 1 else "")))
+    base = {"model": desc, "notes": st["notes"], "estimable": st["reason"] is None, "reason": st["reason"]}
+    empty = pd.DataFrame(columns=["factor", "indicator", "level", "estimate", "std_estimate"])
+    if st["reason"] is not None:
+        return {"fit": base, "loadings": empty, "omega": pd.DataFrame(columns=["factor"])}
+    # Neutral ids for the estimator's model syntax; mapped back below.
+    item_id = {it: f"i{n}" for n, it in enumerate(items["item"].astype(str), start=1)}
+    fac_id = {c: f"f{n}" for n, c in enumerate(st["model"], start=1)}
+    high_id = {d: f"h{n}" for n, d in enumerate(st["higher"], start=1)}
+    back = {v: k for k, v in {**item_id, **fac_id, **high_id}.items()}
+    model = {fac_id[c]: [item_id[i] for i in cols] for c, cols in st["model"].items()}
+    higher = {high_id[d]: [fac_id[c] for c in lows] for d, lows in st["higher"].items()}
+    used = [i for cols in st["model"].values() for i in cols]
+    data = responses.loc[responses["wave"] == wave, used].rename(columns=item_id)
+    reverse = tuple(item_id[i] for i in reversed_items(items) if i in used)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = cfa(data, model, higher or None, reverse=reverse, scale=scale)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        base.update(estimable=False, reason=f"not estimable on these data: {exc}")
+        return {"fit": base, "loadings": empty, "omega": pd.DataFrame(columns=["factor"])}
     fit = {k: getattr(res, k) for k in ("n", "n_dropped", "chi2", "df", "p", "cfi", "tli", "rmsea", "rmsea_ci_low",
                                         "rmsea_ci_high", "srmr", "omega_h", "converged", "method")}
     fit["warnings"] = list(res.warnings)
-    fit["model"] = "33 items on 11 competencies; competencies on 3 dimensions (higher-order)"
+    fit.update(base)
+    loadings = res.loadings.copy()
+    if loadings.index.name is not None:
+        loadings = loadings.reset_index()
+    for col in ("factor", "indicator"):
+        if col in loadings:
+            loadings[col] = loadings[col].map(lambda v: back.get(v, v))
     omega = res.omega.copy()
     if omega.index.name is not None or not isinstance(omega.index, pd.RangeIndex):
         omega = omega.reset_index().rename(columns={"index": "factor"})
-    return {"fit": fit, "loadings": res.loadings, "omega": omega}
+    if "factor" in omega:
+        omega["factor"] = omega["factor"].map(lambda v: back.get(v, v))
+    for frame in (loadings, omega):
+        if "factor" in frame:
+            frame.insert(frame.columns.get_loc("factor") + 1, "factor_label",
+                         frame["factor"].map(lambda v: names.get(v, v)))
+    return {"fit": fit, "loadings": loadings, "omega": omega}

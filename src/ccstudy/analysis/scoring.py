@@ -18,25 +18,48 @@ def keyed(responses: pd.DataFrame, items: pd.DataFrame, scale: tuple[int, int]) 
     lo, hi = scale
     cols = item_columns(items)
     out = responses[cols].astype("float64").copy()
-    rev = items.loc[items["reverse"].astype(int) == 1, "item"].astype(str).tolist()
+    rev = reversed_items(items)
     out[rev] = lo + hi - out[rev]
     return out
 
 
+def dimensions(items: pd.DataFrame) -> list[str]:
+    """Dimension ids in item-map order; empty when the instrument has no dimensions."""
+    if "dimension" not in items:
+        return []
+    return [str(d) for d in dict.fromkeys(items["dimension"].dropna())]
+
+
+def reversed_items(items: pd.DataFrame) -> list[str]:
+    """Reverse-keyed item ids (none when the item map has no ``reverse`` column)."""
+    if "reverse" not in items:
+        return []
+    flag = items["reverse"].fillna(False).astype(bool)
+    return items.loc[flag, "item"].astype(str).tolist()
+
+
 def scales(items: pd.DataFrame) -> dict[str, dict[str, list[str]]]:
-    """Item lists per competency, per dimension and for the total scale."""
-    comp = {c: g["item"].astype(str).tolist() for c, g in items.groupby("competency", sort=False)}
-    dim = {d: g["item"].astype(str).tolist() for d, g in items.groupby("dimension", sort=False)}
+    """Item lists per competency, per dimension (none when the study has no dimensions) and for the total."""
+    comp = {str(c): g["item"].astype(str).tolist() for c, g in items.groupby("competency", sort=False)}
+    dim = {}
+    if "dimension" in items:
+        dim = {str(d): g["item"].astype(str).tolist()
+               for d, g in items.dropna(subset=["dimension"]).groupby("dimension", sort=False)}
     return {"competency": comp, "dimension": dim, "total": {"total": item_columns(items)}}
 
 
 def labels(items: pd.DataFrame) -> dict[str, str]:
-    """Readable labels for competency and dimension ids."""
+    """Readable labels for competency and dimension ids (the id itself when no label is given)."""
     out = {"total": "Total scale"}
-    if "competency_label" in items:
-        out.update(dict(zip(items["competency"], items["competency_label"])))
-    if "dimension_label" in items:
-        out.update(dict(zip(items["dimension"], items["dimension_label"])))
+    for kind in ("competency", "dimension"):
+        if kind not in items:
+            continue
+        ids = items[kind]
+        lab = items[f"{kind}_label"] if f"{kind}_label" in items else ids
+        for i, l in zip(ids, lab):
+            if i is None or (isinstance(i, float) and pd.isna(i)):
+                continue
+            out[str(i)] = str(l) if isinstance(l, str) and l.strip() else str(i)
     return out
 
 

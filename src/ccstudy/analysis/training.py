@@ -20,6 +20,19 @@ _EFFECT_FIELDS = ("n", "mean_diff", "sd_diff", "t", "df", "p", "ci_low", "ci_hig
                   "dz_ci_low", "dz_ci_high", "hedges_gz", "wilcoxon_v", "wilcoxon_p", "wilcoxon_method")
 
 
+ALL_AGENTS = "all agents"
+
+
+def agent_info(roster: pd.DataFrame | None) -> pd.DataFrame:
+    """Team and group per agent (indexed by ``agent_id``); empty columns when there is no roster."""
+    cols = ["team", "group"]
+    if roster is None:
+        return pd.DataFrame(columns=cols, index=pd.Index([], name="agent_id"))
+    info = roster.set_index("agent_id")
+    return pd.DataFrame({c: info[c] if c in info else pd.Series(None, index=info.index, dtype=object)
+                         for c in cols})
+
+
 def paired_scores(scores: pd.DataFrame, pre: str, post: str) -> pd.DataFrame:
     """Agents with both waves: columns ``<scale>_pre`` and ``<scale>_post``."""
     a = scores[scores["wave"] == pre].set_index("agent_id")
@@ -33,12 +46,18 @@ def _effect_row(post: pd.Series, pre: pd.Series, confidence: float) -> dict[str,
     return {f: getattr(e, f) for f in _EFFECT_FIELDS} | {"d_variant": e.d_variant}
 
 
-def prepost_table(pairs: pd.DataFrame, roster: pd.DataFrame, scale_names: list[str], *,
+def prepost_table(pairs: pd.DataFrame, info: pd.DataFrame, scale_names: list[str], *,
                   focus_team: str | None, confidence: float) -> pd.DataFrame:
-    """Paired effects per group (trained, control, focus team) and scale."""
-    info = roster.set_index("agent_id")[["team", "group"]]
+    """Paired effects per group (trained, control, focus team) and scale.
+
+    *info* is :func:`agent_info`'s table.  Without groups (no roster, or no
+    ``group`` column) every agent answering both waves forms one group,
+    :data:`ALL_AGENTS`.  Groups of fewer than two agents are left out.
+    """
     p = pairs.join(info, how="left")
-    groups: list[tuple[str, pd.DataFrame]] = [(g, p[p["group"] == g]) for g in sorted(p["group"].dropna().unique())]
+    present = sorted(p["group"].dropna().unique())
+    groups: list[tuple[str, pd.DataFrame]] = [(g, p[p["group"] == g]) for g in present] if present \
+        else [(ALL_AGENTS, p)]
     if focus_team is not None:
         groups.append((f"team {focus_team}", p[p["team"] == focus_team]))
     rows = []
@@ -49,15 +68,55 @@ def prepost_table(pairs: pd.DataFrame, roster: pd.DataFrame, scale_names: list[s
             rows.append({"group": gname, "scale": s, "pre_mean": sub[f"{s}_pre"].mean(),
                          "post_mean": sub[f"{s}_post"].mean(),
                          **_effect_row(sub[f"{s}_post"], sub[f"{s}_pre"], confidence)})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["group", "scale", "pre_mean", "post_mean", *_EFFECT_FIELDS, "d_variant"])
 
 
-def ancova(pairs: pd.DataFrame, roster: pd.DataFrame, scale: str, *, reference: str = "control",
+def wave_comparisons(scores: pd.DataFrame, info: pd.DataFrame, waves: list[str], scale_names: list[str], *,
+                     confidence: float) -> pd.DataFrame:
+    """Paired change between consecutive waves and from the first wave to the last, per group.
+
+    One row per comparison (``from_wave`` → ``to_wave``), group and scale, with
+    the paired effect of :func:`prepost_table`.  For a three-wave programme
+    (assess, train, re-assess) the rows pre → post, post → follow-up and
+    pre → follow-up say whether the gain held.
+    """
+    steps = list(zip(waves[:-1], waves[1:]))
+    if len(waves) > 2:
+        steps.append((waves[0], waves[-1]))
+    frames = []
+    for a, b in steps:
+        t = prepost_table(paired_scores(scores, a, b), info, scale_names, focus_team=None, confidence=confidence)
+        t.insert(0, "to_wave", b)
+        t.insert(0, "from_wave", a)
+        frames.append(t)
+    return pd.concat(frames, ignore_index=True)
+
+
+def follow_up_summary(table: pd.DataFrame, waves: list[str], *, main_group: str, confidence: float) -> dict[str, Any]:
+    """Did the gain hold?  The main group's total-score change at each step, and the verdict inputs.
+
+    ``held`` is True when the change from the post wave to the last wave is not a
+    significant decline (its CI includes zero or lies above it) and the change from
+    the first to the last wave is still positive and significant.
+    """
+    t = table[(table["group"] == main_group) & (table["scale"] == "total")]
+    steps = [{c: r[c] for c in ("from_wave", "to_wave", "n", "mean_diff", "ci_low", "ci_high", "p", "cohens_dz")}
+             for _, r in t.iterrows()]
+    post_to_last = t[(t["from_wave"] == waves[1]) & (t["to_wave"] == waves[-1])] if len(waves) == 3 else \
+        t[(t["from_wave"] == waves[-2]) & (t["to_wave"] == waves[-1])]
+    first_to_last = t[(t["from_wave"] == waves[0]) & (t["to_wave"] == waves[-1])]
+    decline = bool(len(post_to_last) and post_to_last["ci_high"].iloc[0] < 0)
+    kept = bool(len(first_to_last) and first_to_last["ci_low"].iloc[0] > 0)
+    return {"group": main_group, "waves": list(waves), "steps": steps, "confidence": confidence,
+            "significant_decline_after_post": decline, "still_above_baseline": kept, "held": (not decline) and kept}
+
+
+def ancova(pairs: pd.DataFrame, info: pd.DataFrame, scale: str, *, reference: str = "control",
            confidence: float = 0.95) -> dict[str, Any]:
     """post ~ pre + group (treatment coding against ``reference``)."""
     df = pd.DataFrame({
         "post": pairs[f"{scale}_post"], "pre": pairs[f"{scale}_pre"],
-        "group": roster.set_index("agent_id")["group"].reindex(pairs.index),
+        "group": info["group"].reindex(pairs.index),
     }).dropna()
     m = stats.controlled_effect(df, outcome="post", baseline="pre", group="group", reference=reference,
                                 confidence=confidence)
@@ -67,12 +126,12 @@ def ancova(pairs: pd.DataFrame, roster: pd.DataFrame, scale: str, *, reference: 
             "effects": eff.reset_index(), "method": m.method}
 
 
-def mixed(pairs: pd.DataFrame, roster: pd.DataFrame, scale: str, *, reference: str = "control",
+def mixed(pairs: pd.DataFrame, info: pd.DataFrame, scale: str, *, reference: str = "control",
           confidence: float = 0.95) -> dict[str, Any]:
     """post ~ pre + group with a random intercept per team (agents nested in teams), REML."""
     from ccstudy.stats.effects import mixed_effect
 
-    info = roster.set_index("agent_id")[["team", "group"]].reindex(pairs.index)
+    info = info[["team", "group"]].reindex(pairs.index)
     df = pd.DataFrame({"post": pairs[f"{scale}_post"], "pre": pairs[f"{scale}_pre"],
                        "group": info["group"], "team": info["team"]}).dropna()
     m = mixed_effect(df, "post", fixed="post ~ pre + group", groups="team", reference={"group": reference},

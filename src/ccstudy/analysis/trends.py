@@ -25,10 +25,15 @@ def kpi_trends(centre_kpis: pd.DataFrame, *, kpis: list[str], intervention: str,
         raise ValueError(f"trends.kpis names columns not in the centre KPIs: {unknown}; "
                          f"available: {list(df.columns)}")
     rows, fitted = [], []
+    not_estimable: dict[str, str] = {}
     for k in kpis:
-        series = (df[k] * 100).astype("float64")
+        series = (df[k] * 100).astype("float64").dropna()
         series.index = pd.PeriodIndex(series.index, freq="M")
-        s = stats.its(series, intervention=intervention, se=se, seasonal=seasonal, confidence=confidence)
+        try:
+            s = stats.its(series, intervention=intervention, se=se, seasonal=seasonal, confidence=confidence)
+        except ValueError as exc:
+            not_estimable[f"interrupted time series of {KPI_LABELS.get(k, k).lower()}"] = f"not estimable: {exc}"
+            continue
         rows.append({
             "kpi": k, "label": KPI_LABELS.get(k, k), "n": s.n, "first_month": str(series.index[0]),
             "last_month": str(series.index[-1]), "first": float(series.iloc[0]), "last": float(series.iloc[-1]),
@@ -40,6 +45,8 @@ def kpi_trends(centre_kpis: pd.DataFrame, *, kpis: list[str], intervention: str,
         fitted.append(pd.DataFrame({"kpi": k, "month": series.index.astype(str), "observed": series.to_numpy(),
                                     "fitted": s.fitted.to_numpy(), "counterfactual": s.counterfactual.to_numpy()}))
     table = pd.DataFrame(rows)
+    if not rows:
+        return {"summary": None, "table": table, "fitted": pd.DataFrame(), "not_estimable": not_estimable}
     summary = {r["kpi"]: {c: r[c] for c in ("first", "last", "first_month", "last_month", "level_change",
                                             "level_ci_low", "level_ci_high", "level_p", "slope_change",
                                             "slope_ci_low", "slope_ci_high", "slope_p", "pre_slope")}
@@ -47,7 +54,8 @@ def kpi_trends(centre_kpis: pd.DataFrame, *, kpis: list[str], intervention: str,
     summary["intervention"] = intervention
     summary["se"] = se
     summary["unit"] = "percentage points (rates × 100)"
-    return {"summary": summary, "table": table, "fitted": pd.concat(fitted, ignore_index=True)}
+    return {"summary": summary, "table": table, "fitted": pd.concat(fitted, ignore_index=True),
+            "not_estimable": not_estimable}
 
 
 def pareto(customer_survey: pd.DataFrame, top: int = 3) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ccstudy import stats
 from ccstudy.stats.association import correlation_table
-from ccstudy.analysis.scoring import labels
+from ccstudy.analysis.scoring import dimensions, labels
 
 
 def agent_kpi_window(agent_kpis: pd.DataFrame, kpis: list[str], start: str, end: str) -> pd.DataFrame:
@@ -46,7 +46,7 @@ def tenure_months(roster: pd.DataFrame, at: str) -> pd.Series:
 def score_kpi_correlations(
     scores: pd.DataFrame,
     agent_kpis: pd.DataFrame,
-    roster: pd.DataFrame,
+    roster: pd.DataFrame | None,
     items: pd.DataFrame,
     *,
     wave: str,
@@ -62,27 +62,36 @@ def score_kpi_correlations(
 
     Returns ``table`` (every competency, dimension and total × KPI, with raw
     and adjusted p), ``partial`` (total × KPI controlling for ``covariates``),
-    ``focus`` (total × KPI within the focus team) and a ``summary``.
+    ``focus`` (total × KPI within the focus team), a ``summary`` and
+    ``not_estimable`` (what could not be computed, with the reason).  Without a
+    roster there are no covariates and no focus team.
     """
     sc = scores[scores["wave"] == wave].set_index("agent_id")
     perf = agent_kpi_window(agent_kpis, kpis, *window)
     joined = sc.join(perf, how="inner")
     names = labels(items)
-    score_cols = list(dict.fromkeys(items["competency"].tolist() + items["dimension"].tolist() + ["total"]))
+    not_estimable: dict[str, str] = {}
+    score_cols = list(dict.fromkeys([str(c) for c in items["competency"]] + dimensions(items) + ["total"]))
     table = correlation_table(joined[score_cols], joined[kpis], method=method, adjust=adjust,
                                     confidence=confidence)
     table.insert(1, "label", table["score"].map(lambda s: names.get(s, s)))
     cov_frame = None
-    if covariates:
+    usable = []
+    for c in covariates:
+        if roster is not None and c == "tenure_months" and "hire_date" in roster:
+            usable.append(c)
+        elif roster is not None and c in roster.columns and pd.api.types.is_numeric_dtype(roster[c]):
+            usable.append(c)
+        else:
+            not_estimable[f"partial correlations controlling for {c}"] = (
+                f"{c!r} is neither 'tenure_months' (needs the roster's hire_date) nor a numeric roster column")
+    if usable:
         cov = pd.DataFrame(index=joined.index)
-        for c in covariates:
+        for c in usable:
             if c == "tenure_months":
                 cov[c] = tenure_months(roster, window[1]).reindex(joined.index)
-            elif c in roster.columns:
-                cov[c] = roster.set_index("agent_id")[c].reindex(joined.index)
             else:
-                raise ValueError(f"validity.covariates: unknown covariate {c!r}; use 'tenure_months' "
-                                 f"or a numeric roster column")
+                cov[c] = roster.set_index("agent_id")[c].reindex(joined.index)
         cov_frame = cov
     partial_rows = []
     for k in kpis:
@@ -90,15 +99,20 @@ def score_kpi_correlations(
                             confidence=confidence)
         partial_rows.append({"kpi": k, **{f: getattr(r, f) for f in ("n", "r", "ci_low", "ci_high", "p")},
                              "covariates": ", ".join(r.covariates)})
-    partial = pd.DataFrame(partial_rows)
+    partial = pd.DataFrame(partial_rows) if usable else None
     focus_rows = []
-    if focus_team is not None:
+    if focus_team is not None and roster is not None and "team" in roster:
         ids = roster.loc[roster["team"] == focus_team, "agent_id"]
         f = joined.loc[joined.index.isin(ids)]
         for k in kpis:
-            r = stats.correlate(f["total"], f[k], method=method, confidence=confidence)
+            try:
+                r = stats.correlate(f["total"], f[k], method=method, confidence=confidence)
+            except ValueError as exc:
+                not_estimable[f"correlation of the total score with {k} in team {focus_team}"] = \
+                    f"not estimable: {exc}"
+                continue
             focus_rows.append({"kpi": k, **{fld: getattr(r, fld) for fld in ("n", "r", "ci_low", "ci_high", "p")}})
-    focus = pd.DataFrame(focus_rows)
+    focus = pd.DataFrame(focus_rows, columns=["kpi", "n", "r", "ci_low", "ci_high", "p"])
     tot = table[table["score"] == "total"].set_index("kpi")
     summary = {
         "wave": wave, "window_start": window[0], "window_end": window[1], "method": method,
@@ -109,4 +123,5 @@ def score_kpi_correlations(
         "focus_team": focus_team,
         "focus": {row["kpi"]: {c: row[c] for c in ("n", "r", "ci_low", "ci_high", "p")} for _, row in focus.iterrows()},
     }
-    return {"summary": summary, "table": table, "partial": partial, "focus": focus, "joined": joined}
+    return {"summary": summary, "table": table, "partial": partial, "focus": focus, "joined": joined,
+            "not_estimable": not_estimable}

@@ -15,19 +15,23 @@ so the pipeline can verify and cache the stage.  All writes are atomic.
 from __future__ import annotations
 
 import io
-import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from ccstudy.escape import slug
 from ccstudy.io import files
 from ccstudy.params import StudyParams, load_params
 
 
 def team_slug(team: str) -> str:
-    """A file-name-safe form of a team name (used for team figures and team-brief files)."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(team)).strip("-") or "team"
+    """A file-name-safe, collision-free form of a team name (team figures and team-brief files).
+
+    Plain names (``T07``) are kept; any other name gets a stable hash (see :func:`ccstudy.escape.slug`),
+    so two teams never share a file, whatever their names.
+    """
+    return slug(team, default="team")
 
 
 class Bundle:
@@ -108,7 +112,7 @@ class Bundle:
         return files.read_json(p)
 
     def csv(self, name: str) -> pd.DataFrame:
-        return pd.read_csv(self.path(f"tables/{name}.csv"))
+        return files.read_csv(self.path(f"tables/{name}.csv"))
 
     def figure_path(self, name: str) -> Path:
         return self.path(f"figures/{name}.png")

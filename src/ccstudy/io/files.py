@@ -13,6 +13,7 @@ Every output of the pipeline goes through these functions so that
 from __future__ import annotations
 
 import contextlib
+import csv
 import hashlib
 import io
 import json
@@ -25,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ccstudy.escape import csv_frame, csv_unframe
 from ccstudy.jsonsafe import to_jsonable
 
 
@@ -75,10 +77,27 @@ def read_json(path: str | os.PathLike[str]) -> Any:
 
 
 def write_csv(target: str | os.PathLike[str], frame: pd.DataFrame, *, index: bool = False) -> Path:
-    """Write a CSV (UTF-8, ``\\n`` line ends, fixed float format) atomically."""
+    """Write a CSV (UTF-8, ``\\n`` line ends, fixed float format) atomically.
+
+    Text cells that a spreadsheet would run as a formula (starting with ``= + - @``,
+    TAB or CR, numbers excepted) get a leading ``'`` (:func:`ccstudy.escape.csv_cell`);
+    :func:`read_csv` undoes it.
+    """
+    safe = csv_frame(frame)
+    # the csv writer quotes a cell holding '\n' but not one holding a lone '\r' (with '\n' line ends):
+    # such a cell would split its row when read back, so then every text cell is quoted
+    has_cr = any(safe[c].map(lambda v: isinstance(v, str) and "\r" in v).any() for c in safe.columns
+                 if not pd.api.types.is_numeric_dtype(safe[c].dtype))
     buf = io.StringIO()
-    frame.to_csv(buf, index=index, lineterminator="\n", float_format="%.10g")
+    safe.to_csv(buf, index=index, lineterminator="\n", float_format="%.10g",
+                quoting=csv.QUOTE_NONNUMERIC if has_cr else csv.QUOTE_MINIMAL)
     return write_text(target, buf.getvalue())
+
+
+def read_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a CSV written by :func:`write_csv` back (formula guards removed; only blank cells are missing)."""
+    frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    return csv_unframe(frame)
 
 
 def write_parquet(target: str | os.PathLike[str], frame: pd.DataFrame) -> Path:

@@ -19,7 +19,7 @@ Kinds
              input's ``rate_scale`` declares; ``"85%"`` is always read as 0.85.
              Stored as a fraction.
 ``fraction`` a share always given as a fraction in [0, 1] (``"85%"`` accepted)
-``date``     a calendar date (``YYYY-MM-DD``; see validate.DATE_FORMATS)
+``date``     a calendar date (``YYYY-MM-DD``; see parsers.DATE_FORMATS)
 ``month``    a calendar month, stored as ``"YYYY-MM"``
 ``flag``     0/1 (also true/false, yes/no), stored as bool
 ``score``    a questionnaire answer: a number or a label from ``scale.labels``
@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import dataclasses
 from typing import Any
+
+from ccstudy.params import INPUTS as _params_inputs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -234,11 +236,9 @@ INPUT_ORDER: tuple[str, ...] = (
     "items", "roster", "responses", "agent_kpis", "centre_kpis", "training", "staff_survey", "customer_survey",
 )
 
-#: Default rate scale per input when ``inputs.<name>.rate_scale`` is not given.
+#: Default rate scale per input when ``inputs.<name>.rate_scale`` is not given (declared in the params schema).
 DEFAULT_RATE_SCALE: dict[str, str] = {
-    "agent_kpis": "fraction",
-    "centre_kpis": "percent",
-    "staff_survey": "percent",
+    i.name: i.defaults["rate_scale"] for i in _params_inputs if "rate_scale" in i.defaults
 }
 
 #: Cells read as blank (missing) in every input.

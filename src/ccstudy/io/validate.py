@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 import sys
-import unicodedata
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -32,12 +30,27 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ccstudy.escape import markdown, visible
+from ccstudy.io.parsers import (  # noqa: F401  (re-exported: the cell parsers used to live here)
+    DATE_FORMATS,
+    _arrow,
+    _np_bool,
+    blank_mask,
+    excel_letter,
+    norm_key,
+    norm_label,
+    parse_date,
+    parse_flag,
+    parse_month,
+    parse_number,
+    parse_scores,
+    parse_text,
+    to_float,
+)
 from ccstudy.io.readers import ROW, Grid, ReadProblem, read_grid
 from ccstudy.io.schemas import (
     DEFAULT_RATE_SCALE,
     INPUT_ORDER,
-    NA_TOKENS,
-    Col,
     TableSchema,
     schema_for,
 )
@@ -47,17 +60,6 @@ log = logging.getLogger(__name__)
 MAX_ROWS_KEPT = 50       # row numbers stored per grouped problem
 MAX_VALUES_SHOWN = 3     # distinct values quoted per grouped problem
 ROWS_SHOWN = 3           # row numbers written before "and N more"
-
-DATE_FORMATS: tuple[str, ...] = (
-    "%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M",
-    "%Y-%m-%dT%H:%M:%S", "%Y.%m.%d", "%Y年%m月%d日",
-)
-
-_MONTH_RE = (r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?(?:\s*[-/.]\s*\d{1,2}\s*日?)?"
-             r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
-_SERIAL_RE = r"^\d{5}(?:\.\d+)?$"
-_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-
 
 # =========================================================================== problems and report
 
@@ -113,7 +115,7 @@ class Problem:
 
 
 def _quote(v: str) -> str:
-    v = v.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+    v = visible(v)  # invisible and control characters as escapes: 'A0194\u200b'
     v = v if len(v) <= 60 else v[:57] + "..."
     return "'" + v.replace("'", "\\'") + "'" if v != "" else "(blank)"
 
@@ -178,7 +180,7 @@ class ValidationReport:
 
 
 def _md(s: str) -> str:
-    return str(s).replace("|", "\\|").replace("\n", " ")
+    return markdown(s)  # file names, headers and cell values are user text
 
 
 class InputValidationError(ValueError):
@@ -229,252 +231,7 @@ class Problems:
         self.add(rule, message, column, rows[order][:MAX_ROWS_KEPT], values, count=int(mask.sum()))
 
 
-# =========================================================================== cell parsers
-
-def norm_key(s: str) -> str:
-    """Normalise a header / label for matching: NFKC, trimmed, case-folded, spaces and dashes as '_'."""
-    s = unicodedata.normalize("NFKC", str(s)).replace("\ufeff", "").strip().casefold()
-    return re.sub(r"[\s\-]+", "_", s)
-
-
-def norm_label(s: str) -> str:
-    s = unicodedata.normalize("NFKC", str(s)).strip().casefold()
-    return re.sub(r"\s+", " ", s)
-
-
-_NA_ARROW = pa.array(sorted(NA_TOKENS), type=pa.string())
-
-
-def _arrow(s: pd.Series) -> pa.Array | pa.ChunkedArray:
-    """The cells of a text column as an Arrow string array (zero-copy for Arrow-backed columns)."""
-    arr = pa.array(s, from_pandas=True)
-    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        arr = pa.array(s.astype(str), from_pandas=True)
-    return arr
-
-
-def _np_bool(a: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    return np.asarray(pc.fill_null(a, False).to_numpy(zero_copy_only=False), dtype=bool)
-
-
-def blank_mask(s: pd.Series) -> np.ndarray:
-    """Cells that are blank or a missing-value token (NA, N/A, -, ...)."""
-    if len(s) == 0:
-        return np.zeros(0, dtype=bool)
-    return _np_bool(pc.is_in(_arrow(s), value_set=_NA_ARROW))
-
-
-def to_float(s: pd.Series, blank: np.ndarray | None = None) -> np.ndarray:
-    """Numeric value of every cell (NaN where blank or not a number); vectorised, Arrow fast path."""
-    if len(s) == 0:
-        return np.zeros(0, dtype=float)
-    blank = blank_mask(s) if blank is None else blank
-    arr = _arrow(s)
-    try:
-        masked = pc.if_else(pa.array(blank), pa.scalar(None, type=pa.string()), arr)
-        return np.array(pc.cast(masked, pa.float64()).to_numpy(zero_copy_only=False), dtype=float)  # writable
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        out = pd.to_numeric(s.where(~blank, None), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        return np.array(out, dtype=float)
-
-
-def excel_letter(pos: int) -> str:
-    s, n = "", pos + 1
-    while n:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
-def _excel_serial_hint(values: pd.Series) -> str:
-    try:
-        v = float(values.iloc[0])
-        return f" ({values.iloc[0]} = {(_EXCEL_EPOCH + pd.Timedelta(days=v)).date()})"
-    except (ValueError, OverflowError, IndexError):
-        return ""
-
-
-def parse_date(frame: pd.DataFrame, col: Col, pr: Problems, input_name: str,
-               date_format: str | None = None) -> pd.Series:
-    s = frame[col.name]
-    blank = blank_mask(s)
-    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
-    todo = ~blank
-    formats = (date_format,) if date_format else DATE_FORMATS
-    for fmt in formats:
-        if not todo.any():
-            break
-        parsed = pd.to_datetime(s[todo], format=fmt, errors="coerce")
-        ok = parsed.notna().to_numpy()
-        if ok.any():
-            idx = np.flatnonzero(todo)[ok]
-            out.iloc[idx] = parsed[ok].astype("datetime64[ns]").to_numpy()
-            todo[idx] = False
-    if todo.any():
-        serial = todo & s.str.fullmatch(_SERIAL_RE).fillna(False).to_numpy(dtype=bool)
-        if serial.any():
-            num = pd.to_numeric(s[serial], errors="coerce")
-            serial_idx = np.flatnonzero(serial)[((num >= 20000) & (num <= 80000)).to_numpy()]
-            serial = np.zeros(len(s), dtype=bool)
-            serial[serial_idx] = True
-        if serial.any():
-            pr.add_mask(frame, serial, col.name, "excel_date_serial",
-                        "an Excel date serial number, not a date" + _excel_serial_hint(s[serial])
-                        + "; format the column as a date (YYYY-MM-DD) before exporting")
-        other = todo & ~serial
-        fmt_txt = f"the format {date_format!r} (inputs.{input_name}.date_format)" if date_format else \
-            f"a date written YYYY-MM-DD (or set inputs.{input_name}.date_format)"
-        pr.add_mask(frame, other, col.name, "date_unparseable", f"not {fmt_txt}")
-    if not col.nullable:
-        pr.add_mask(frame, blank, col.name, "required_value", "is blank; a date is required")
-    return out
-
-
-def parse_month(frame: pd.DataFrame, col: Col, pr: Problems) -> pd.Series:
-    s = frame[col.name]
-    blank = blank_mask(s)
-    ok = np.zeros(len(s), dtype=bool)
-    canonical = np.zeros(len(s), dtype=bool)
-    if len(s):
-        canonical = _np_bool(pc.match_substring_regex(_arrow(s), r"^\d{4}-(0[1-9]|1[0-2])$"))
-    ok |= canonical
-    rest = ~canonical & ~blank
-    y = pd.Series(np.nan, index=s.index)
-    m = pd.Series(np.nan, index=s.index)
-    if rest.any():
-        parts = s[rest].str.extract(_MONTH_RE)
-        y[rest] = pd.to_numeric(parts[0], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        m[rest] = pd.to_numeric(parts[1], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        ok |= (y.notna() & m.between(1, 12)).to_numpy()
-    bad = ~blank & ~ok
-    if bad.any():
-        serial = bad & s.str.fullmatch(_SERIAL_RE).fillna(False).to_numpy(dtype=bool)
-        pr.add_mask(frame, serial, col.name, "excel_date_serial",
-                    "an Excel date serial number, not a month" + _excel_serial_hint(s[serial])
-                    + "; write months as YYYY-MM")
-        pr.add_mask(frame, bad & ~serial, col.name, "month_unparseable", "not a month written YYYY-MM")
-    if not col.nullable:
-        pr.add_mask(frame, blank, col.name, "required_value", "is blank; a month is required")
-    out = s.where(canonical, "").astype(object)
-    fix = ok & ~canonical
-    if fix.any():
-        yy = y[fix].astype(int).astype(str).str.zfill(4)
-        mm = m[fix].astype(int).astype(str).str.zfill(2)
-        out[fix] = (yy + "-" + mm).to_numpy()
-    out[~ok] = pd.NA
-    return out.astype("str")
-
-
-def _numbers(s: pd.Series, blank: np.ndarray, allow_percent: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Numeric values of *s* (NaN where blank or bad) and a mask of cells written with '%'."""
-    pct = np.zeros(len(s), dtype=bool)
-    if allow_percent and len(s):
-        pct = _np_bool(pc.ends_with(_arrow(s), "%"))
-        if pct.any():
-            base = s.where(~pct, s.str[:-1].str.strip())
-            return to_float(base, blank), pct
-    return to_float(s, blank), pct
-
-
-def parse_number(frame: pd.DataFrame, col: Col, pr: Problems, input_name: str,
-                 rate_scale: str = "fraction") -> pd.Series:
-    s = frame[col.name]
-    blank = blank_mask(s)
-    is_rate = col.kind in ("rate", "fraction")
-    vals, pct = _numbers(s, blank, allow_percent=is_rate)
-    finite = np.isfinite(vals)
-    bad_text = ~blank & ~finite
-    what = {"int": "a whole number", "number": "a number", "rate": "a rate", "fraction": "a fraction"}[col.kind]
-    pr.add_mask(frame, bad_text, col.name, "not_a_number", f"text where {what} is expected")
-    if not col.nullable:
-        pr.add_mask(frame, blank, col.name, "required_value", f"is blank; {what} is required")
-    ok = ~blank & finite
-    if col.kind == "int":
-        frac = ok & (np.floor(np.where(ok, vals, 0)) != np.where(ok, vals, 0))
-        pr.add_mask(frame, frac, col.name, "not_whole_number", "must be a whole number")
-        ok = ok & ~frac
-    if is_rate:
-        scale = "fraction" if col.kind == "fraction" else rate_scale
-        hi = 1.0 if scale == "fraction" else 100.0
-        frac_vals = np.where(pct, vals / 100.0, vals / (1.0 if scale == "fraction" else 100.0))
-        raw_out = ok & ~pct & ((vals < 0) | (vals > hi))
-        pct_out = ok & pct & ((vals < 0) | (vals > 100))
-        if raw_out.any():
-            if scale == "fraction":
-                looks_pct = raw_out & (vals > 1) & (vals <= 100)
-                if col.kind == "rate":
-                    hint = (f"rates must be fractions in [0, 1] (inputs.{input_name}.rate_scale: fraction); "
-                            f"these look like percentages: if the export gives percentages set "
-                            f"inputs.{input_name}.rate_scale: percent")
-                else:
-                    hint = "must be a fraction in [0, 1] (write 85% as 0.85 or as '85%')"
-                pr.add_mask(frame, looks_pct, col.name, "rate_range", hint)
-                pr.add_mask(frame, raw_out & ~looks_pct, col.name, "rate_range", "must be a fraction in [0, 1]")
-            else:
-                pr.add_mask(frame, raw_out, col.name, "rate_range",
-                            f"rates must be percentages in [0, 100] (inputs.{input_name}.rate_scale: percent)")
-        pr.add_mask(frame, pct_out, col.name, "rate_range", "a percentage must lie in [0%, 100%]")
-        if scale == "percent" and col.suspect_fraction and col.kind == "rate":
-            plain = ok & ~pct & ~raw_out
-            pv = vals[plain]
-            if pv.size >= 3 and pv.max() <= 1.0 and pv.max() > 0:
-                pr.add_mask(frame, plain, col.name, "rate_scale",
-                            f"every value is at most 1: these look like fractions, but "
-                            f"inputs.{input_name}.rate_scale is 'percent' — set rate_scale: fraction")
-        out = np.where(ok & ~raw_out & ~pct_out, frac_vals, np.nan)
-        return pd.Series(out, index=s.index, dtype=float)
-    lo_bad = np.zeros(len(s), dtype=bool)
-    hi_bad = np.zeros(len(s), dtype=bool)
-    if col.min is not None:
-        lo_bad = ok & ((vals <= col.min) if col.min_exclusive else (vals < col.min))
-    if col.max is not None:
-        hi_bad = ok & (vals > col.max)
-    rng = lo_bad | hi_bad
-    if rng.any():
-        lo_txt = "" if col.min is None else (f"> {col.min:g}" if col.min_exclusive else f">= {col.min:g}")
-        hi_txt = "" if col.max is None else f"<= {col.max:g}"
-        pr.add_mask(frame, rng, col.name, "number_range",
-                    "must be " + " and ".join(t for t in (lo_txt, hi_txt) if t))
-    out = np.where(ok & ~rng, vals, np.nan)
-    return pd.Series(out, index=s.index, dtype=float)
-
-
-_FLAGS = {"0": False, "1": True, "0.0": False, "1.0": True, "true": True, "false": False,
-          "yes": True, "no": False, "y": True, "n": False}
-
-
-def parse_flag(frame: pd.DataFrame, col: Col, pr: Problems) -> pd.Series:
-    s = frame[col.name]
-    blank = blank_mask(s)
-    mapped = s.str.lower().map(_FLAGS)
-    bad = ~blank & mapped.isna().to_numpy()
-    pr.add_mask(frame, bad, col.name, "not_a_flag", "must be 0 or 1")
-    if not col.nullable:
-        pr.add_mask(frame, blank, col.name, "required_value", "is blank; 0 or 1 is required")
-    return mapped.fillna(False).astype(bool)
-
-
-def parse_text(frame: pd.DataFrame, col: Col, pr: Problems, allowed: tuple[str, ...] | None = None) -> pd.Series:
-    s = frame[col.name]
-    blank = blank_mask(s)
-    if not col.nullable:
-        pr.add_mask(frame, blank, col.name, "required_value", "is blank; a value is required")
-    if col.kind in ("id", "category"):
-        broken = s.str.contains(r"[\r\n]", regex=True).fillna(False).to_numpy(dtype=bool)
-        pr.add_mask(frame, broken, col.name, "line_break",
-                    "contains a line break (is a quote left open on this row?)")
-    allowed = allowed or col.allowed
-    if allowed is not None:
-        canon = {norm_label(a): a for a in allowed}
-        lookup = {u: canon.get(norm_label(u)) for u in s.unique()}
-        mapped = s.map(lookup).astype(object)
-        bad = ~blank & mapped.isna().to_numpy()
-        pr.add_mask(frame, bad, col.name, "not_allowed", "must be one of " + ", ".join(f"'{a}'" for a in allowed))
-        out = mapped.where(mapped.notna(), s).astype(str)
-    else:
-        out = s.astype(str)
-    return out.where(~blank, "") if col.nullable else out
-
+# =========================================================================== params-level labels
 
 def score_labels(params: Any, problems: list[Problem], params_file: str) -> dict[str, float]:
     labels = params.get("scale.labels", {}) or {}
@@ -490,29 +247,6 @@ def score_labels(params: Any, problems: list[Problem], params_file: str) -> dict
                                 message="every label must map to a number, e.g. {\"Strongly agree\": 5}; got "
                                 + ", ".join(bad), values=()))
     return out
-
-
-def parse_scores(frame: pd.DataFrame, column: str, pr: Problems, labels: dict[str, float],
-                 lo: int, hi: int) -> pd.Series:
-    """Scores as floats: numbers as answered, labels mapped; out-of-range numbers are kept (cleaning)."""
-    s = frame[column]
-    blank = blank_mask(s)
-    num = to_float(s, blank)
-    bad = ~blank & ~np.isfinite(num)
-    if bad.any() and labels:
-        idx = np.flatnonzero(bad)
-        sub = s.iloc[idx]
-        lookup = {u: labels.get(norm_label(u), np.nan) for u in sub.unique()}
-        mapped = sub.map(lookup).to_numpy(dtype=float)
-        hit = ~np.isnan(mapped)
-        num[idx[hit]] = mapped[hit]
-        bad[idx[hit]] = False
-    if bad.any():
-        where = "a label listed under scale.labels" if labels else "a label (none are set in scale.labels)"
-        pr.add_mask(frame, bad, column, "score_not_number",
-                    f"text where a score is expected: answers must be numbers from {lo} to {hi} or {where}")
-    num[bad] = np.nan
-    return pd.Series(num, index=s.index, dtype=float)
 
 
 # =========================================================================== header mapping
