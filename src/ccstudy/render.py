@@ -194,6 +194,8 @@ def notebook_to_markdown(nb, fig_dir: Path, fig_prefix: str, defaults: dict[str,
                     attrs = [f"#{label}"] if label and str(label).startswith("fig-") and cell_figs == 1 else []
                     if alt:
                         attrs.append(f'fig-alt="{_attr_value(alt)}"')
+                    if opts.get("out-width"):
+                        attrs.append(f'width="{_attr_value(str(opts["out-width"]))}"')
                     attr = "{" + " ".join(attrs) + "}" if attrs else ""
                     parts.append(f"![{cap}]({fig_dir.name}/{name}){attr}")
                 elif "text/markdown" in data:
@@ -231,6 +233,10 @@ _TYPST_HEADER = """
 #show figure.where(kind: table): set block(breakable: true)
 #show table: set text(size: 7.5pt, hyphenate: false)
 #show table.cell: set par(justify: false)
+#show "●": set text(fill: rgb("#2e7d32"))
+#show "▲": set text(fill: rgb("#d08b00"))
+#show "■": set text(fill: rgb("#c62828"))
+#show "○": set text(fill: rgb("#8a8a8a"))
 """
 
 

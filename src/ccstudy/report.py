@@ -723,3 +723,132 @@ def focus_weak_table(res: StudyResults) -> str | None:
         "share_below_centre": "Share of team below centre", "plan": "Suggested plan"})
     return (f"Weak spots of team {md_text(focus)} (shared weaknesses get a group programme, individual ones a "
             f"personal plan):\n\n" + md_table(t))
+
+
+# --------------------------------------------------------------------------- verdict block (executive, page 1)
+#: Traffic-light symbols: a distinct shape per status, so the status reads without colour too
+#: (HTML colours them by class, the PDF by a typst show rule on the symbol).
+LIGHTS = {"green": "●", "amber": "▲", "red": "■", "grey": "○"}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One answer of the verdict block: the question, a short answer, its key number and uncertainty."""
+
+    key: str
+    question: str
+    answer: str
+    number: str
+    uncertainty: str
+    status: str  # green | amber | red | grey
+
+
+def _conf(res: StudyResults) -> float:
+    return float(res.params.get("confidence", 0.95) or 0.95)
+
+
+def _reliability_verdict(res: StudyResults) -> Verdict:
+    _ = res.tr
+    rel = res.reliability["summary"]
+    conf = _conf(res)
+    n_est = rel.get("n_competencies_estimable", rel["n_competencies"])
+    below = rel.get("competencies_below_0_7") or []
+    if rel["n_competencies"] <= 1 or n_est == 0:
+        ok = rel["total_alpha"] >= 0.7
+        status, answer = ("green", _("Yes")) if ok else ("red", _("Not yet"))
+    else:
+        n_ok = n_est - len(below)
+        status = "green" if not below else ("amber" if n_ok >= n_est / 2 else "red")
+        answer = _("{n_ok} of {n} competency scales reach α 0.70", n_ok=n_ok, n=n_est)
+    return Verdict("reliable", _("Is the questionnaire reliable?"), answer,
+                   _("total α = {alpha}", alpha=_.num(rel["total_alpha"])),
+                   _.ci(rel["total_ci_low"], rel["total_ci_high"], level=conf), status)
+
+
+def _performance_verdict(res: StudyResults) -> Verdict:
+    _ = res.tr
+    q = _("Do competency scores go with job performance?")
+    val = (res.validity or {}).get("summary")
+    totals = (val or {}).get("total") or {}
+    kpi = "fcr" if "fcr" in totals else next(iter(totals), None)
+    if kpi is None:
+        return Verdict("performance", q, _("Not studied"), _.pgettext("format", "–"), _("no agent KPIs given"), "grey")
+    e = totals[kpi]
+    conf = _conf(res)
+    sig = e.get("p_adj") is not None and e["p_adj"] < 1 - conf
+    good = e["r"] > 0 if kpi != "aht_sec" else e["r"] < 0
+    status, answer = (("green", _("Yes")) if sig and good else ("red", _("The opposite")) if sig
+                      else ("amber", _("Not clearly")))
+    return Verdict("performance", q, answer, _("r = {r} with {kpi}", r=_.num(e["r"]), kpi=_.pgettext("kpi", kpi)),
+                   _.ci(e["ci_low"], e["ci_high"], level=conf) + ", " + _.p_value(e["p_adj"]), status)
+
+
+def _training_verdict(res: StudyResults) -> Verdict:
+    _ = res.tr
+    q = _("Did the training work?")
+    tr = res.training or {}
+    conf = _conf(res)
+    anc = tr.get("ancova")
+    did = tr.get("did_fcr") or {}
+    if anc:
+        worked = anc["p"] < 1 - conf and anc["b"] > 0
+        on_job = did.get("estimate") is not None and did["p"] < 1 - conf and did["estimate"] > 0
+        status = "green" if worked and on_job else ("amber" if worked or on_job else "red")
+        answer = {(True, True): _("Yes, on the questionnaire and on the job"),
+                  (True, False): _("Yes, on the questionnaire"),
+                  (False, True): _("On the job, not on the questionnaire"),
+                  (False, False): _("Not demonstrably")}[(worked, on_job)]
+        number = _("{b} points vs control", b=_.num(anc["b"]))
+        if did.get("estimate") is not None:
+            number += _("; FCR {pp}", pp=_.pp(did["estimate"]))
+        return Verdict("training", q, answer, number, _.ci(anc["ci_low"], anc["ci_high"], level=conf)
+                       + ", " + _.p_value(anc["p"]), status)
+    total = tr.get("total") or {}
+    if not total:
+        return Verdict("training", q, _("Not studied yet"), _.pgettext("format", "–"),
+                       _("one wave of responses only"), "grey")
+    main = tr.get("main_group") or ("trained" if "trained" in total else next(iter(total)))
+    t = total.get(main, {})
+    return Verdict("training", q, _("Not testable without a control group"),
+                   _("{d} points pre to post", d=_.num(t.get("mean_diff"))),
+                   _.ci(t.get("ci_low"), t.get("ci_high"), level=conf) + ", " + _.p_value(t.get("p")), "grey")
+
+
+def _weak_spot_verdict(res: StudyResults) -> Verdict:
+    _ = res.tr
+    co = res.coaching or {}
+    gap = float(co.get("weak_gap") or 0.25)
+    weakest = co.get("focus_weakest") or []
+    if weakest:
+        worst = weakest[0]
+        below = [w for w in weakest if w["mean"] <= w.get("centre_mean", w["mean"]) - gap]
+        status = "red" if len(below) >= 2 else ("amber" if below else "green")
+        answer = _("Team {team}: {names}", team=md_text(co["focus_team"]),
+                   names=_.join(md_text(res.label(w["competency"], w["label"])) for w in weakest))
+        number = _("{label} {mean} (centre {centre})", label=md_text(res.label(worst["competency"], worst["label"])),
+                   mean=_.num(worst["mean"]), centre=_.num(worst.get("centre_mean")))
+    else:
+        weakest = co.get("centre_weakest") or []
+        status = "amber" if weakest else "grey"
+        answer = _("Centre: {names}", names=_.join(md_text(res.label(w["competency"], w["label"])) for w in weakest))
+        number = _("centre mean {mean}", mean=_.num(co.get("centre_mean_total")))
+    unc = _.n("{count} agent with a personal weak spot", "{count} agents with a personal weak spot",
+              int(co.get("n_agents_with_weak_spots") or 0))
+    return Verdict("weak_spots", _("Where are the weak spots?"), answer, number, unc, status)
+
+
+def verdicts(res: StudyResults) -> list[Verdict]:
+    """The four answers of the executive report's first screen, each with a traffic light."""
+    return [_reliability_verdict(res), _performance_verdict(res), _training_verdict(res), _weak_spot_verdict(res)]
+
+
+def verdict_block(res: StudyResults) -> str:
+    """The verdict block as a pipe table: status, question, answer, key number, uncertainty."""
+    _ = res.tr
+    head = ["", _("Question"), _("Answer"), _("Key number"), _("Uncertainty")]
+    lines = ["| " + " | ".join(head) + " |", "|:-:|---|---|---|---|"]
+    for v in verdicts(res):
+        light = f"[{LIGHTS[v.status]}]{{.light .{v.status} title=\"{_.pgettext('status', v.status)}\"}}"
+        lines.append(f"| {light} | **{v.question}** | {v.answer} | {v.number} | {v.uncertainty} |")
+    legend = " · ".join(f"{LIGHTS[s]} {_.pgettext('status', s)}" for s in ("green", "amber", "red", "grey"))
+    return "\n".join(lines) + "\n\n" + f"[{legend}]{{.legend}}\n"
