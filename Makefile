@@ -46,6 +46,7 @@ bench: $(STAMP) ## Run the benchmarks (ratios against baselines measured in the 
 	$(BIN)/python benchmarks/pipeline.py
 	$(BIN)/python benchmarks/stats.py
 	$(BIN)/python benchmarks/intake.py
+	$(BIN)/python benchmarks/render.py
 
 synth: $(STAMP) ## Regenerate the default study's raw data (byte-identical for the seed)
 	$(BIN)/ccstudy synth --out data/raw/default

@@ -1,4 +1,4 @@
-"""Render the Quarto report sources (``reports/*.qmd``) to HTML and PDF.
+"""Render the Quarto report sources (``reports/*.qmd``) to HTML and PDF, in each report language.
 
 When the ``quarto`` CLI is on PATH it is used (``quarto render`` with the
 study's params file passed as the ``params_path`` parameter).  Otherwise the
@@ -7,13 +7,23 @@ built-in path does what Quarto does internally:
 1. read the ``.qmd`` with jupytext's R Markdown reader (the same chunk syntax:
    ```` ```{python} ```` cells with ``#|`` option comments; jupytext's own qmd
    reader needs the Quarto CLI);
-2. promote ``#| tags: [parameters]`` comments to real cell tags, so Papermill
-   injects the study's parameters after that cell, and execute the notebook;
+2. run the code cells, setting the parameters (``params_path``, ``lang``, a
+   team brief's ``team``) after the cell tagged ``parameters`` as Papermill
+   would — in the rendering process itself: a report only reads the results
+   bundle, so it needs no Jupyter kernel of its own;
 3. convert cells and outputs to Pandoc markdown honouring the Quarto cell
-   options ``echo``, ``include``, ``output: asis``, ``fig-cap`` and ``label``;
+   options ``echo``, ``include``, ``output: asis``, ``fig-cap``, ``fig-alt``,
+   ``out-width`` and ``label``; the fixed markdown, titles and captions are
+   looked up in the language's message catalogue (:mod:`ccstudy.i18n`);
 4. Pandoc (from ``pypandoc-binary``) writes a self-contained HTML file
-   (``--embed-resources --standalone``: figures are embedded as data URIs) and
-   Typst source, which the ``typst`` package compiles to PDF.
+   (``--embed-resources --standalone``: figures are embedded as data URIs) that
+   declares its language and a CJK font stack, and Typst source, which the
+   ``typst`` package compiles to PDF with a Latin face and Noto CJK SC.
+
+:func:`render_study` renders every report in a pool of processes and keeps a
+render cache: each report's key (source, language, formats, parameters,
+renderer) and what it read (bundle files, params keys) are stamped under
+``reports/_out/<study>/.render/``; an unchanged report is not rendered again.
 
 Both paths read every number from the results bundle, so they report the same
 numbers.  Outputs go to ``reports/_out/<study>/``.
@@ -225,6 +235,7 @@ img { max-width: 100%%; height: auto; }
 .callout, blockquote { background: #f2f7f9; border-left: 4px solid #1f6f8b; margin: 1em 0; padding: 0.6em 1em; }
 .light { font-size: 1.1em; } .light.green { color: #2e7d32; } .light.amber { color: #d08b00; }
 .light.red { color: #c62828; } .light.grey { color: #8a8a8a; }
+.legend { font-size: 0.85em; color: #555; }
 """ % {"cjk": CJK_SANS_STACK}
 
 
@@ -233,6 +244,8 @@ _TYPST_HEADER = """
 #show figure.where(kind: table): set block(breakable: true)
 #show table: set text(size: 7.5pt, hyphenate: false)
 #show table.cell: set par(justify: false)
+#show quote.where(block: true): it => block(fill: rgb("#f2f7f9"), inset: (x: 9pt, y: 7pt), width: 100%,
+  stroke: (left: 3pt + rgb("#1f6f8b")), breakable: false, it.body)
 #show "●": set text(fill: rgb("#2e7d32"))
 #show "▲": set text(fill: rgb("#d08b00"))
 #show "■": set text(fill: rgb("#c62828"))
@@ -247,19 +260,28 @@ _TYPST_HEADER = """
 MARKDOWN_FORMAT = "markdown-citations-raw_html-raw_tex-raw_attribute-markdown_in_html_blocks"
 
 
-def _pandoc(markdown: str, to: str, meta: dict[str, Any], workdir: Path, extra: Iterable[str] = ()) -> str:
+@functools.lru_cache(maxsize=None)
+def pandoc_path() -> str:
+    """The pandoc binary shipped by ``pypandoc-binary`` (called directly: one process per conversion)."""
     import pypandoc
 
+    return pypandoc.get_pandoc_path()
+
+
+def _pandoc(markdown: str, to: str, meta: dict[str, Any], workdir: Path, extra: Iterable[str] = ()) -> str:
     # A wide --columns keeps pipe tables at their natural widths (no forced wrapping).
-    args = ["--standalone", f"--resource-path={workdir}", "--columns=10000"]
+    # --quiet: pandoc's only warnings here are about its own UI strings (e.g. no "Abstract" term for
+    # zh-CN), which the reports do not use; failures still raise.
+    args = ["--standalone", "--quiet", f"--resource-path={workdir}", "--columns=10000"]
     for key in ("title", "subtitle", "date", "author", "lang"):
         if meta.get(key):
             args.append(f"--metadata={key}:{meta[key]}")
     args.extend(extra)
-    try:
-        return pypandoc.convert_text(markdown, to, format=MARKDOWN_FORMAT, extra_args=args)
-    except RuntimeError as exc:
-        raise RenderError(f"pandoc failed writing {to}: {exc}") from None
+    r = subprocess.run([pandoc_path(), "--from", MARKDOWN_FORMAT, "--to", to, *args], input=markdown.encode("utf-8"),
+                       capture_output=True)
+    if r.returncode != 0:
+        raise RenderError(f"pandoc failed writing {to}: {r.stderr.decode('utf-8', 'replace').strip()}")
+    return r.stdout.decode("utf-8")
 
 
 def _language(lang: "Language | str | None") -> "Language":
@@ -284,8 +306,14 @@ LATIN_SERIF = "Libertinus Serif"
 
 
 def typst_fonts(tr: "Language") -> tuple[str, str]:
-    """Typst font lists (body, headings): the Latin face for Latin text, Noto CJK for every CJK glyph."""
-    latin = f'(name: "{LATIN_SERIF}", covers: "latin-in-cjk")'
+    """Typst font lists (body, headings): the Latin face first, Noto CJK for every CJK glyph.
+
+    In Chinese the Latin face covers only ``latin-in-cjk`` (so punctuation such as ’ and “ takes
+    its Chinese full-width form); in English it covers everything it has.  Both come from the
+    language's catalogue (``meta`` entries).
+    """
+    covers = tr.pgettext("meta", "typst-latin-covers")
+    latin = f'(name: "{LATIN_SERIF}", covers: "{covers}")' if covers and covers != "-" else f'"{LATIN_SERIF}"'
     body = f'({latin}, "{tr.pgettext("meta", "typst-body-cjk-font")}")'
     heads = f'({latin}, "{tr.pgettext("meta", "typst-heading-cjk-font")}")'
     return body, heads
@@ -743,7 +771,13 @@ def render_study(params_path: str | Path, formats: Iterable[str] = ("html", "pdf
                        "status": "rendered" if j["out_stem"] in done else "cached", "key": j["key"],
                        "seconds": round(secs, 3),
                        "files": {fmt: info["sha256"] for fmt, info in sorted(stamp["outputs"].items())}})
-    update_manifest(params, "render", {"engine": engine(), "languages": langs, "reports": timing})
+    # Reports not asked for this time (another language, another selection) keep their entries.
+    manifest = params.report_dir / "manifest.json"
+    old = (files.read_json(manifest).get("render") or {}) if manifest.is_file() else {}
+    now = {t["report"] for t in timing}
+    kept = [r for r in old.get("reports", []) if isinstance(r, dict) and r.get("report") not in now
+            and _stamp_path(params, r["report"]).is_file()]
+    update_manifest(params, "render", {"engine": engine(), "reports": kept + timing})
     return outs
 
 

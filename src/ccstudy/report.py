@@ -7,6 +7,7 @@ statistic.  Every number shown comes from ``data/processed/<study>/results``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -139,7 +140,12 @@ class StudyResults:
         return self.bundle.figure_path(name)
 
     def table(self, name: str) -> pd.DataFrame:
-        return self.bundle.csv(name)
+        """A results table (a copy: many team briefs rendered by one process read each table once)."""
+        path = self.bundle.path(f"tables/{name}.csv")
+        if not path.is_file():
+            return self.bundle.csv(name)  # the bundle's own error
+        st = path.stat()
+        return _table_cached(str(path), st.st_mtime_ns, st.st_size).copy()
 
     def has(self, kind: str, name: str) -> bool:
         """Whether the bundle holds figure or table *name* (optional inputs give optional results)."""
@@ -149,6 +155,11 @@ class StudyResults:
     @property
     def scale(self) -> tuple[int, int]:
         return int(self.params.get("scale.min")), int(self.params.get("scale.max"))
+
+
+@functools.lru_cache(maxsize=64)
+def _table_cached(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    return files.read_csv(path)
 
 
 def load(params_path: str | Path, lang: str | None = None) -> StudyResults:
@@ -843,12 +854,16 @@ def verdicts(res: StudyResults) -> list[Verdict]:
 
 
 def verdict_block(res: StudyResults) -> str:
-    """The verdict block as a pipe table: status, question, answer, key number, uncertainty."""
+    """The verdict block: one line per question — status, question, answer, key number (uncertainty).
+
+    Written as a quotation block of four lines (a framed box in HTML and PDF) so it stays one
+    screen high whatever the language, with a legend of the status symbols under it.
+    """
     _ = res.tr
-    head = ["", _("Question"), _("Answer"), _("Key number"), _("Uncertainty")]
-    lines = ["| " + " | ".join(head) + " |", "|:-:|---|---|---|---|"]
+    lines = []
     for v in verdicts(res):
-        light = f"[{LIGHTS[v.status]}]{{.light .{v.status} title=\"{_.pgettext('status', v.status)}\"}}"
-        lines.append(f"| {light} | **{v.question}** | {v.answer} | {v.number} | {v.uncertainty} |")
-    legend = " · ".join(f"{LIGHTS[s]} {_.pgettext('status', s)}" for s in ("green", "amber", "red", "grey"))
-    return "\n".join(lines) + "\n\n" + f"[{legend}]{{.legend}}\n"
+        light = f"[{LIGHTS[v.status]}]{{.light .{v.status}}}"
+        lines.append(_("{light} **{question}** {answer} — {number} ({uncertainty})", light=light,
+                       question=v.question, answer=v.answer, number=v.number, uncertainty=v.uncertainty))
+    legend = " · ".join(f"[{LIGHTS[s]}]{{.light .{s}}} {_.pgettext('status', s)}" for s in ("green", "amber", "red", "grey"))
+    return "> " + "\\\n> ".join(lines) + "\n>\n> " + f"[{legend}]{{.legend}}" + "\n"
