@@ -48,7 +48,7 @@ def tree_bytes(folder: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def study(tmp_path_factory):
     params_path = make_study_root(tmp_path_factory.mktemp("study"))
-    result = pipeline.run(params_path)
+    result = pipeline.run(params_path, jobs=2)  # stages 10-50 two at a time
     outs = render.render_study(params_path, reports=["executive", "team-brief"])
     params = load_params(params_path)
     return {"params": params, "run": result, "outs": outs}
@@ -148,8 +148,9 @@ def test_rerun_with_unchanged_inputs_is_cached(study):
 
 
 def test_two_runs_give_byte_identical_processed_data(study, tmp_path):
+    """The fixture's run ran two stages at a time; this one runs them one after another."""
     other = make_study_root(tmp_path / "second")
-    pipeline.run(other)
+    pipeline.run(other, jobs=1)
     a = tree_bytes(study["params"].processed_dir)
     b = tree_bytes(load_params(other).processed_dir)
     assert a.keys() == b.keys()
@@ -160,7 +161,7 @@ def test_two_runs_give_byte_identical_processed_data(study, tmp_path):
 def test_killed_run_resumes_and_gives_the_same_bytes(study, tmp_path):
     params_path = make_study_root(tmp_path / "killed")
     processed = load_params(params_path).processed_dir
-    cmd = [sys.executable, "-m", "ccstudy.cli", "run", str(params_path)]
+    cmd = [sys.executable, "-m", "ccstudy.cli", "run", str(params_path), "--jobs", "1"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     stamp = processed / ".stages" / "10_reliability.json"
     deadline = time.time() + 240
@@ -178,6 +179,34 @@ def test_killed_run_resumes_and_gives_the_same_bytes(study, tmp_path):
     assert status["50_coaching"] == "ran"
     a = tree_bytes(study["params"].processed_dir)
     b = tree_bytes(processed)
+    assert a.keys() == b.keys()
+    assert [k for k in a if a[k] != b[k]] == []
+
+
+def test_run_killed_during_concurrent_stages_resumes_and_gives_the_same_bytes(study, tmp_path):
+    params_path = make_study_root(tmp_path / "killed-concurrent")
+    p = load_params(params_path)
+    cmd = [sys.executable, "-m", "ccstudy.cli", "run", str(params_path), "--jobs", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    # Papermill writes each executed notebook to a temporary file until its stage ends:
+    # two of them at once means two stages are running side by side.
+    nb_dir = p.report_dir / "notebooks"
+    deadline = time.time() + 240
+    running: list[str] = []
+    while len(running) < 2 and time.time() < deadline and proc.poll() is None:
+        running = sorted(t.name[1:].split(".")[0] for t in nb_dir.glob(".*.tmp.ipynb")) if nb_dir.is_dir() else []
+        time.sleep(0.05)
+    assert len(running) >= 2, "never saw two stages running at once"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    stamps = {q.name[:-5] for q in (p.processed_dir / ".stages").glob("*.json") if not q.name.endswith(".outputs.json")}
+    unfinished = [s for s in pipeline.STAGES if s not in stamps]
+    assert "00_intake" in stamps and set(unfinished) & set(running), (stamps, running)
+    resumed = pipeline.run(params_path, jobs=2)
+    status = {s.name: s.status for s in resumed.stages}
+    assert [s for s in pipeline.STAGES if status[s] == "ran"] == unfinished
+    a = tree_bytes(study["params"].processed_dir)
+    b = tree_bytes(p.processed_dir)
     assert a.keys() == b.keys()
     assert [k for k in a if a[k] != b[k]] == []
 
@@ -215,4 +244,5 @@ def test_minimal_study_without_optional_inputs_or_control_group(tmp_path):
     exec_text = " ".join(" ".join(p.extract_text() for p in PdfReader(out / "executive.pdf").pages).split())
     assert "Not testable against a control group" in exec_text
     tech_text = " ".join(" ".join(p.extract_text() for p in PdfReader(out / "technical.pdf").pages).split())
-    assert "No centre-level KPI series was given" in tech_text and "No comparison against a control group" in tech_text
+    assert "Centre KPI trends not studied: no centre KPIs given" in tech_text
+    assert "No comparison against a control group" in tech_text

@@ -66,34 +66,61 @@ def _short(path: Path) -> str:
         return str(path)
 
 
-def _run(params: Path, force: bool) -> None:
+class _Running:
+    """Live line of the stages running now, side by side, each with its elapsed time."""
+
+    def __init__(self) -> None:
+        self.started: dict[str, float] = {}
+
+    def __rich__(self):
+        import time
+
+        from rich.spinner import Spinner
+        from rich.table import Table as Grid
+
+        grid = Grid.grid(padding=(0, 1))
+        now = time.perf_counter()
+        cells = [Spinner("dots", f"{stage} {now - t0:4.1f} s", style="bold") for stage, t0 in self.started.items()]
+        for _ in cells:
+            grid.add_column()
+        grid.add_row(*cells)
+        return grid
+
+
+def _run(params: Path, force: bool, jobs: int | None = None) -> None:
+    import time
+
+    from rich.live import Live
+
     from ccstudy import pipeline
 
-    state = {"status": None}
+    running = _Running()
+    live = Live(running, console=console, refresh_per_second=8, transient=True)
 
     def on_event(event: str, stage: str, info: dict) -> None:
         if event == "validate":
             console.print("[dim]validating inputs…[/]")
         elif event == "start":
-            if state["status"] is not None:
-                state["status"].stop()
-            state["status"] = console.status(f"running [bold]{stage}[/] …")
-            state["status"].start()
-        elif event == "done":
-            if state["status"] is not None:
-                state["status"].stop()
-                state["status"] = None
-            console.print(f"  [green]✓[/] {stage:<16} {info['seconds']:6.1f} s  ({info['outputs']} outputs)")
+            running.started[stage] = time.perf_counter()
+            live.start()
+        elif event in ("done", "failed"):
+            running.started.pop(stage, None)
+            if event == "done":
+                live.console.print(f"  [green]✓[/] {stage:<16} {info['seconds']:6.1f} s  ({info['outputs']} outputs)")
+            if not running.started:
+                live.stop()
         elif event == "cached":
             console.print(f"  [cyan]=[/] {stage:<16}   cached (inputs unchanged)")
 
     try:
-        result = pipeline.run(params, force=force, on_event=on_event)
+        result = pipeline.run(params, force=force, on_event=on_event, jobs=jobs)
     finally:
-        if state["status"] is not None:
-            state["status"].stop()
+        live.stop()
     console.print(f"[bold]Results bundle:[/] {_short(result.params.processed_dir)}", soft_wrap=True)
     console.print(f"[bold]Manifest:[/] {_short(result.manifest_path)}  ({result.seconds:.1f} s)", soft_wrap=True)
+
+
+_JOBS_HELP = "Stages run at once (default: the CPU cores available)."
 
 
 def _render(params: Path, formats: list[str], languages: list[str] | None = None, force: bool = False) -> None:
@@ -113,10 +140,11 @@ def _render(params: Path, formats: list[str], languages: list[str] | None = None
 @app.command()
 def run(params: Path = typer.Argument(..., help="Study params file, e.g. params/default.yaml"),
         force: bool = typer.Option(False, "--force", help="Re-run every stage even if cached."),
+        jobs: int = typer.Option(None, "--jobs", "-j", min=1, help=_JOBS_HELP),
         debug: bool = typer.Option(False, "--debug", help="Show tracebacks.")) -> None:
     """Validate inputs and run the analysis notebooks (cached stages are skipped)."""
     try:
-        _run(params, force)
+        _run(params, force, jobs)
     except Exception as exc:  # noqa: BLE001 - mapped to exit codes
         raise typer.Exit(_handle(exc, debug))
 
@@ -138,10 +166,11 @@ def render(params: Path = typer.Argument(..., help="Study params file"),
 @app.command()
 def study(params: Path = typer.Argument(Path("params/default.yaml"), help="Study params file"),
           force: bool = typer.Option(False, "--force"),
+          jobs: int = typer.Option(None, "--jobs", "-j", min=1, help=_JOBS_HELP),
           debug: bool = typer.Option(False, "--debug")) -> None:
     """Run the whole study: validate, analyse, render."""
     try:
-        _run(params, force)
+        _run(params, force, jobs)
         _render(params, ["html", "pdf"], force=force)
     except Exception as exc:  # noqa: BLE001
         raise typer.Exit(_handle(exc, debug))

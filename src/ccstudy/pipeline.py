@@ -1,4 +1,8 @@
-"""Run a study's notebooks in order with Papermill, cache by input hash, write the manifest.
+"""Run a study's notebooks with Papermill as a DAG, cache by input hash, write the manifest.
+
+Stages run as soon as the stages they read (``STAGE_UPSTREAM``) have finished,
+up to ``jobs`` at once, each notebook in its own kernel: stages 10-50 read only
+what 00_intake wrote, so they run side by side.
 
 For each stage the pipeline computes a key from everything that can change its
 results — the notebook, the params keys the stage reads (``STAGE_PARAMS``), the
@@ -170,20 +174,27 @@ def _cached(params: StudyParams, stage: str, key: str) -> bool:
     return True
 
 
-def _execute(stage: str, params: StudyParams, out_nb: Path) -> None:
+def _execute(stage: str, params: StudyParams, out_nb: Path, kernel_manager_class: type | None = None) -> None:
+    """Run one stage notebook with Papermill into *out_nb* (via a temporary file).
+
+    The kernel's working directory is passed to the kernel manager (nbclient's
+    ``resources.metadata.path``), not with Papermill's ``cwd``, which changes the
+    whole process's directory and would race between stages running at once.
+    """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
     out_nb.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_nb.with_name(f".{out_nb.name}.tmp.ipynb")
+    extra = {"kernel_manager_class": kernel_manager_class} if kernel_manager_class is not None else {}
     try:
-        with kernel_environment():
-            pm.execute_notebook(
-                str(NOTEBOOK_DIR / f"{stage}.ipynb"), str(tmp),
-                parameters={"params_path": str(params.path)},
-                kernel_name="python3", progress_bar=False, log_output=False, cwd=str(params.root),
-                extra_arguments=KERNEL_ARGS,
-            )
+        pm.execute_notebook(
+            str(NOTEBOOK_DIR / f"{stage}.ipynb"), str(tmp),
+            parameters={"params_path": str(params.path)},
+            kernel_name="python3", progress_bar=False, log_output=False,
+            resources={"metadata": {"path": str(params.root)}},
+            extra_arguments=KERNEL_ARGS, **extra,
+        )
     except PapermillExecutionError as exc:
         if tmp.exists():
             os.replace(tmp, out_nb)
@@ -233,9 +244,45 @@ def update_manifest(params: StudyParams, section: str, value: Any) -> Path:
     return path
 
 
+def default_jobs() -> int:
+    """Stages run at once by default: the CPU cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _check_dag() -> None:
+    """Every stage's upstream stages come before it in :data:`STAGES` (a topological order)."""
+    seen: set[str] = set()
+    for stage in STAGES:
+        missing = [u for u in STAGE_UPSTREAM[stage] if u not in seen]
+        if missing:
+            raise RuntimeError(f"stage {stage} depends on {missing}, which do not come before it in STAGES")
+        seen.add(stage)
+
+
+def _finish_stage(stage: str, key: str, params: StudyParams) -> int:
+    """Hash a finished stage's outputs and write its stamp (last: the stamp marks it complete)."""
+    listing = params.processed_dir / ".stages" / f"{stage}.outputs.json"
+    outputs = files.read_json(listing)["outputs"] if listing.is_file() else []
+    hashes = {rel: files.sha256_file(params.processed_dir / rel) for rel in outputs}
+    files.write_json(_stamp_path(params, stage), {"stage": stage, "key": key, "outputs": hashes})
+    return len(outputs)
+
+
 def run(params_path: str | Path, *, force: bool = False, only: list[str] | None = None,
-        on_event: Event = _noop) -> RunResult:
-    """Validate the inputs, then run every stage (or those in *only*) in order.
+        on_event: Event = _noop, jobs: int | None = None) -> RunResult:
+    """Validate the inputs, then run every stage (or those in *only*) as a DAG.
+
+    A stage starts as soon as the stages it reads (:data:`STAGE_UPSTREAM`) have
+    finished; up to *jobs* stages run at once (default :func:`default_jobs`), each
+    in its own kernel.  Stages write disjoint files, each atomically, and a
+    stage's stamp is written only after it finished, so results are the same
+    bytes whatever the number of jobs, and a killed run redoes exactly the
+    stages that had not finished.  *on_event* is called from the calling thread
+    only: ``validate``, then per stage ``start`` / ``done`` / ``cached`` / ``failed``
+    (``start``, ``done`` and ``failed`` carry ``running``: the stages running now).
 
     Raises
     ------
@@ -245,11 +292,25 @@ def run(params_path: str | Path, *, force: bool = False, only: list[str] | None 
         An input breaks a rule (the report names file, row and column); no
         analysis runs.
     StageFailed
-        A notebook raised.
+        A notebook raised (the first failed stage in :data:`STAGES` order;
+        stages already running are let finish, no new stage starts).
     """
     t_run = time.perf_counter()
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    jobs = default_jobs() if jobs is None else int(jobs)
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    _check_dag()
     params = load_params(params_path)
+    with kernel_environment():
+        return _run_stages(params, force=force, only=only, on_event=on_event, jobs=jobs,
+                           manager=None, t_run=t_run, started=started)
+
+
+def _run_stages(params: StudyParams, *, force: bool, only: list[str] | None, on_event: Event, jobs: int,
+                manager: type | None, t_run: float, started: str) -> RunResult:
+    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
     from ccstudy.io.validate import validate_study
     from ccstudy.io.intake import InputValidationError
 
@@ -261,32 +322,61 @@ def run(params_path: str | Path, *, force: bool = False, only: list[str] | None 
     _remove_stale_temporaries(params)
     inputs = input_hashes(params)
     code = source_digest()
-    records: list[StageRecord] = []
     keys: dict[str, str] = {}
-    nb_dir = params.report_dir / "notebooks"
     for stage in STAGES:
-        key = stage_key(stage, params, inputs, code, {u: keys[u] for u in STAGE_UPSTREAM[stage]})
-        keys[stage] = key
+        keys[stage] = stage_key(stage, params, inputs, code, {u: keys[u] for u in STAGE_UPSTREAM[stage]})
+    nb_dir = params.report_dir / "notebooks"
+    records: dict[str, StageRecord] = {}
+    todo: list[str] = []
+    for stage in STAGES:
         if only and stage not in only:
             continue
-        if not force and _cached(params, stage, key):
-            records.append(StageRecord(stage, "cached", 0.0, key, None, 0))
+        if not force and _cached(params, stage, keys[stage]):
+            records[stage] = StageRecord(stage, "cached", 0.0, keys[stage], None, 0)
             on_event("cached", stage, {})
-            continue
-        on_event("start", stage, {})
-        stamp = _stamp_path(params, stage)
-        if stamp.exists():
-            stamp.unlink()
-        t0 = time.perf_counter()
-        out_nb = nb_dir / f"{stage}.ipynb"
-        _execute(stage, params, out_nb)
-        seconds = time.perf_counter() - t0
-        listing = params.processed_dir / ".stages" / f"{stage}.outputs.json"
-        outputs = files.read_json(listing)["outputs"] if listing.is_file() else []
-        hashes = {rel: files.sha256_file(params.processed_dir / rel) for rel in outputs}
-        files.write_json(stamp, {"stage": stage, "key": key, "outputs": hashes})
-        records.append(StageRecord(stage, "ran", seconds, key, _rel(out_nb, params.root), len(outputs)))
-        on_event("done", stage, {"seconds": seconds, "outputs": len(outputs)})
+        else:
+            todo.append(stage)
+    # A stage waits only for upstream stages that run now; cached or unselected ones are done.
+    pending = {s: {u for u in STAGE_UPSTREAM[s] if u in todo} for s in todo}
+    running: dict[Future, tuple[str, float]] = {}
+    failures: dict[str, StageFailed] = {}
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="stage") as pool:
+        while pending or running:
+            ready = [s for s in STAGES if s in pending and not pending[s]] if not failures else []
+            for stage in ready[:max(0, jobs - len(running))]:
+                del pending[stage]
+                on_event("start", stage, {"running": [s for s, _ in running.values()] + [stage]})
+                stamp = _stamp_path(params, stage)
+                if stamp.exists():
+                    stamp.unlink()
+                fut = pool.submit(_execute, stage, params, nb_dir / f"{stage}.ipynb", manager)
+                running[fut] = (stage, time.perf_counter())
+            if not running:
+                break  # a failure left stages that can no longer start
+            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for fut in sorted(done, key=lambda f: STAGES.index(running[f][0])):
+                stage, t0 = running.pop(fut)
+                try:
+                    fut.result()
+                except StageFailed as exc:
+                    failures[stage] = exc
+                    on_event("failed", stage, {"running": [s for s, _ in running.values()]})
+                    continue
+                except BaseException:
+                    for other in running:
+                        other.cancel()
+                    raise
+                seconds = time.perf_counter() - t0
+                n_out = _finish_stage(stage, keys[stage], params)
+                out_nb = nb_dir / f"{stage}.ipynb"
+                records[stage] = StageRecord(stage, "ran", seconds, keys[stage], _rel(out_nb, params.root), n_out)
+                for deps in pending.values():
+                    deps.discard(stage)
+                on_event("done", stage, {"seconds": seconds, "outputs": n_out,
+                                         "running": [s for s, _ in running.values()]})
+    if failures:
+        raise failures[min(failures, key=STAGES.index)]
+    ordered = [records[s] for s in STAGES if s in records]
     total = time.perf_counter() - t_run
     manifest = {
         "study": params.study,
@@ -300,12 +390,12 @@ def run(params_path: str | Path, *, force: bool = False, only: list[str] | None 
         "platform": platform.platform(),
         "kernel_env": KERNEL_ENV,
         "git": git_commit(params.root),
-        "run": {"started": started, "seconds": round(total, 3),
-                "stages": [dataclasses.asdict(r) | {"seconds": round(r.seconds, 3)} for r in records]},
+        "run": {"started": started, "seconds": round(total, 3), "jobs": jobs,
+                "stages": [dataclasses.asdict(r) | {"seconds": round(r.seconds, 3)} for r in ordered]},
     }
     path = params.report_dir / "manifest.json"
     old = files.read_json(path) if path.is_file() else {}
     if "render" in old:
         manifest["render"] = old["render"]
     files.write_json(path, manifest)
-    return RunResult(params=params, stages=records, manifest_path=path, seconds=total)
+    return RunResult(params=params, stages=ordered, manifest_path=path, seconds=total)

@@ -712,7 +712,10 @@ def coaching_section(res: StudyResults) -> str:
 def provenance_section(res: StudyResults) -> str:
     import json
 
-    m = json.loads((res.params.report_dir / "manifest.json").read_text(encoding="utf-8"))
+    path = res.params.report_dir / "manifest.json"
+    if not path.is_file():
+        return "No run manifest was found (the stages were not run through `ccstudy run`).\n"
+    m = json.loads(path.read_text(encoding="utf-8"))
     rows = [{"Input": v["path"], "SHA-256": (v["sha256"] or "")[:16] + "…", "Bytes": v.get("bytes")}
             for v in m["inputs"].values()]
     return (f"Study `{m['study']}`, params `{m['params_path']}` (SHA-256 `{m['params_sha256'][:16]}…`), "

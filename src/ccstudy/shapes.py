@@ -53,8 +53,8 @@ class Shape:
         Teams in the roster.
     team_names : tuple of str, optional
         Team names (default T01, T02...).
-    item_prefix : str
-        Item ids are ``f"{item_prefix}{n}"``.
+    item_prefix, item_suffix : str
+        Item ids are ``f"{item_prefix}{n}{item_suffix}"`` (e.g. ``"A1 题目"``).
     reverse_share : float
         Share of reverse-keyed items.
     missing_share : float
@@ -78,6 +78,7 @@ class Shape:
     n_teams: int = 4
     team_names: tuple[str, ...] | None = None
     item_prefix: str = "Q"
+    item_suffix: str = ""
     reverse_share: float = 0.1
     missing_share: float = 0.02
     effect: float = 0.4
@@ -107,7 +108,7 @@ def generate(shape: Shape) -> dict[str, pd.DataFrame]:
     for comp, k, dim in shape.competencies:
         for _ in range(k):
             n += 1
-            rows.append({"item": f"{shape.item_prefix}{n}", "competency": comp, "dimension": dim,
+            rows.append({"item": f"{shape.item_prefix}{n}{shape.item_suffix}", "competency": comp, "dimension": dim,
                          "reverse": bool(rng.random() < shape.reverse_share) and n > 1,
                          "text": f"Statement {n} about {comp}"})
     items = pd.DataFrame(rows)
@@ -147,6 +148,7 @@ def generate(shape: Shape) -> dict[str, pd.DataFrame]:
                 row[it["item"]] = None if rng.random() < shape.missing_share else v
             resp_rows.append(row)
     responses = pd.DataFrame(resp_rows)
+    responses[items["item"].tolist()] = responses[items["item"].tolist()].astype("Int64")
     out: dict[str, pd.DataFrame] = {"items": items, "responses": responses}
     total = np.mean([trait[c] for c in comps], axis=0)
     if "roster" in shape.inputs:
@@ -211,8 +213,8 @@ def params_for(shape: Shape, input_dir: str) -> dict[str, Any]:
         if name == "centre_kpis":
             p["inputs"][name]["rate_scale"] = "percent"
         if name == "roster" and shape.chinese_headers:
-            p["inputs"][name].update(encoding="gbk", columns={k: _CN[k] for k in ("agent_id", "team", "hire_date",
-                                                                                "exit_date")})
+            cols = ("agent_id", "team", "hire_date", "exit_date") + (("group",) if shape.control else ())
+            p["inputs"][name].update(encoding="gbk", columns={k: _CN[k] for k in cols})
     if len(shape.waves) > 1:
         p["training"] = {"programme": "Soft skills", "start": "2024-03", "end": "2024-04"}
         if "roster" in shape.inputs:
@@ -250,3 +252,46 @@ def write_study(shape: Shape, root: str | Path, *, input_dir: str | None = None)
     path = root / "params" / f"{shape.study}.yaml"
     path.write_text(yaml.safe_dump(params, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+
+
+#: The example studies under ``params/examples/``: shapes other than the default study's.
+EXAMPLES: dict[str, Shape] = {
+    # A baseline assessment before any training, exported from a Chinese survey system: GBK,
+    # Chinese headers, item ids with spaces, a 1–6 scale, 25 items on five competencies in two
+    # dimensions (one dimension holding a single competency), no roster and no KPIs.
+    "baseline_cn": Shape(
+        study="baseline_cn", n_agents=280, scale=(1, 6), waves=("基线",), inputs=(), control=False,
+        competencies=(("沟通 与 关系", 5, "工作 能力"), ("情绪 安抚", 5, "工作 能力"), ("问题 解决", 5, "工作 能力"),
+                      ("业务 知识", 5, "工作 能力"), ("服务 意识", 5, "职业 素质")),
+        item_prefix="A", item_suffix=" 题目", missing_share=0.04, chinese_headers=True, seed=11),
+    # Before and after a programme everyone attended: no control group.
+    "prepost_nocontrol": Shape(
+        study="prepost_nocontrol", n_agents=150, waves=("before", "after"),
+        inputs=("roster", "agent_kpis", "training"), control=False, n_teams=5, seed=12,
+        competencies=(("Listening", 3, "Soft skills"), ("Empathy", 4, "Soft skills"),
+                      ("Product knowledge", 3, "Knowledge"), ("Systems", 3, "Knowledge"))),
+    # The closed loop: assess, train, re-assess, follow up; control teams; team names in two scripts.
+    "three_waves": Shape(
+        study="three_waves", n_agents=200, scale=(1, 7), waves=("T1 baseline", "T2 post", "T3 follow-up"),
+        control=True, n_teams=4, team_names=("客服 一组", "客服 二组", "Team Alpha", "VIP & Co"), seed=13,
+        competencies=(("Empathy", 3, "Soft skills"), ("Calming", 3, "Soft skills"),
+                      ("Product knowledge", 4, "Knowledge"), ("Policies", 3, "Knowledge"))),
+    # An instrument without dimensions on a 0–10 scale, with a one-item competency.
+    "no_dimensions": Shape(
+        study="no_dimensions", n_agents=160, scale=(0, 10), waves=("pre", "post"),
+        inputs=("roster", "agent_kpis"), control=True, n_teams=4, seed=14,
+        competencies=(("Courtesy", 4, None), ("Accuracy", 4, None), ("Ownership", 3, None), ("Speed", 1, None))),
+}
+
+
+def write_examples(root: str | Path) -> list[Path]:
+    """Write every example study under *root* (``params/examples/`` and ``data/raw/examples/``)."""
+    root = Path(root)
+    paths = []
+    for name, shape in EXAMPLES.items():
+        path = write_study(shape, root, input_dir=f"data/raw/examples/{name}")
+        target = root / "params" / "examples" / f"{name}.yaml"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        path.replace(target)
+        paths.append(target)
+    return paths

@@ -20,8 +20,20 @@ from typing import Any
 
 import pandas as pd
 
+from ccstudy._lazy import lazy_module
 from ccstudy.io.bundle import Bundle, team_slug
 from ccstudy.plan import ANALYSES, Plan, make_plan
+
+# Imported on first use (see ccstudy._lazy): a stage kernel loads only what its stage needs,
+# e.g. the intake never pays for matplotlib, seaborn, scipy.stats or statsmodels.
+plt = lazy_module("matplotlib.pyplot")
+coach = lazy_module("ccstudy.coaching")
+figures = lazy_module("ccstudy.figures")
+rel_mod = lazy_module("ccstudy.analysis.reliability")
+scoring = lazy_module("ccstudy.analysis.scoring")
+train_mod = lazy_module("ccstudy.analysis.training")
+trend_mod = lazy_module("ccstudy.analysis.trends")
+val_mod = lazy_module("ccstudy.analysis.validity")
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +67,6 @@ def _scale(b: Bundle) -> tuple[int, int]:
 
 
 def _fig(b: Bundle, name: str, fig, out: dict[str, Any] | None = None) -> None:
-    import matplotlib.pyplot as plt
-
     b.write_figure(name, fig)
     plt.close(fig)
     if out is not None:
@@ -123,15 +133,13 @@ def study_plan(params, tables: dict[str, pd.DataFrame]) -> Plan:
 
 def _kinds(items: pd.DataFrame) -> dict[str, list[str]]:
     """Competencies and dimensions in item-map order (dimensions empty when the study has none)."""
-    from ccstudy.analysis.scoring import dimensions
-
-    return {"competency": list(dict.fromkeys(items["competency"].astype(str))), "dimension": dimensions(items)}
+    return {"competency": list(dict.fromkeys(items["competency"].astype(str))),
+            "dimension": scoring.dimensions(items)}
 
 
 # --------------------------------------------------------------------------- 00 intake
 def intake(b: Bundle) -> dict[str, Any]:
     """Stage 00: validate, clean, write the clean tables, the cleaning log, the scores and the plan."""
-    from ccstudy.analysis import scoring
     from ccstudy.io.intake import run_intake, write_intake
 
     result = run_intake(b.params)
@@ -156,8 +164,6 @@ def intake(b: Bundle) -> dict[str, Any]:
 # --------------------------------------------------------------------------- 10 reliability
 def reliability(b: Bundle) -> dict[str, Any]:
     """Stage 10: alpha and relatives for every competency, dimension and the total; CFA."""
-    from ccstudy import figures
-    from ccstudy.analysis import reliability as rel_mod
 
     p = b.params
     plan = _plan(b)
@@ -222,8 +228,6 @@ def _window(p, kpis: pd.DataFrame) -> tuple[str, str]:
 
 def validity(b: Bundle) -> dict[str, Any]:
     """Stage 20: competency scores against KPIs."""
-    from ccstudy import figures
-    from ccstudy.analysis import validity as val_mod
 
     p = b.params
     plan = _plan(b)
@@ -264,9 +268,6 @@ def validity(b: Bundle) -> dict[str, Any]:
 # --------------------------------------------------------------------------- 30 training
 def training(b: Bundle) -> dict[str, Any]:
     """Stage 30: pre/post effects, ANCOVA vs control, focus-team KPIs, DiD, sensitivity, follow-up."""
-    from ccstudy import figures
-    from ccstudy.analysis import scoring
-    from ccstudy.analysis import training as train_mod
 
     p = b.params
     plan = _plan(b)
@@ -370,8 +371,6 @@ def training(b: Bundle) -> dict[str, Any]:
 # --------------------------------------------------------------------------- 40 trends
 def kpi_trends(b: Bundle) -> dict[str, Any]:
     """Stage 40: centre KPI interrupted time series and the customer Pareto."""
-    from ccstudy import figures
-    from ccstudy.analysis import trends as trend_mod
 
     p = b.params
     plan = _plan(b)
@@ -427,10 +426,6 @@ def brief_teams(params, teams: list[str]) -> list[str]:
 
 def coaching(b: Bundle) -> dict[str, Any]:
     """Stage 50: weak spots per team and agent, mentoring pairs, attrition watch."""
-    from ccstudy import coaching as coach
-    from ccstudy import figures
-    from ccstudy.analysis import scoring
-    from ccstudy.analysis import validity as val_mod
 
     p = b.params
     plan = _plan(b)

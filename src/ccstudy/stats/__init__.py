@@ -14,6 +14,9 @@ from ccstudy.stats.trends import its
 from ccstudy.stats.association import correlation_table, adjust_pvalues
 from ccstudy.stats.effects import did, mixed_effect
 from ccstudy.stats.power import sensitivity
+from ccstudy.stats.change import reliable_change
+from ccstudy.stats.invariance import longitudinal_invariance
+from ccstudy.stats.polychoric import polychoric
 
 __all__ = [
     "Result",
@@ -29,4 +32,7 @@ __all__ = [
     "did",
     "mixed_effect",
     "sensitivity",
+    "reliable_change",
+    "longitudinal_invariance",
+    "polychoric",
 ]

@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 Missing = Literal["pairwise", "listwise"]
+Correlation = Literal["pearson", "polychoric"]
 
 #: Below this effective n the Feldt interval and the item statistics are noisy.
 SMALL_N = 30
@@ -98,6 +99,11 @@ class ReliabilityResult(Result):
         Seed of the bootstrap generator.
     warnings : tuple of str
         Every warning raised while computing this result.
+    correlation : str
+        ``"pearson"`` (covariances of the item scores) or ``"polychoric"``
+        (ordinal alpha and omega from the polychoric correlation matrix; then
+        ``alpha == std_alpha`` and the item table's ``item_rest_r`` and
+        alpha-if-deleted come from that matrix).
     """
 
     alpha: float
@@ -124,6 +130,7 @@ class ReliabilityResult(Result):
     n_boot_failed: int
     seed: int | None
     warnings: tuple[str, ...]
+    correlation: str = "pearson"
 
 
 # ---------------------------------------------------------------------------
@@ -146,6 +153,27 @@ def _check_scale(scale: object) -> tuple[float, float]:
             "pass e.g. scale=(1, 5)"
         )
     return low_f, high_f
+
+
+def _check_correlation(correlation: object, n_boot: object) -> None:
+    if correlation not in ("pearson", "polychoric"):
+        raise ValueError(
+            f"correlation must be 'pearson' or 'polychoric', got {correlation!r}"
+        )
+    if correlation == "polychoric" and n_boot:
+        raise ValueError(
+            f"n_boot={n_boot!r} is not available with correlation='polychoric' (a polychoric matrix per "
+            "resample); use n_boot=0 (the Feldt interval is still given) or correlation='pearson'"
+        )
+
+
+def _poly_matrix(X: np.ndarray, names: list, missing: str) -> np.ndarray:
+    """Unsmoothed polychoric matrix of the (not reverse-keyed) items; listwise drops incomplete rows."""
+    from ccstudy.stats.polychoric import _polychoric_matrix
+
+    if missing == "listwise":
+        X = X[~np.isnan(X).any(axis=1)]
+    return _polychoric_matrix(X, names, smooth=False, func="reliability(correlation='polychoric')")[0]
 
 
 def _check_options(missing: object, confidence: object, n_boot: object, seed: object) -> None:
@@ -675,10 +703,20 @@ def _assemble(
     label: str = "",
     stacklevel: int = 3,
     index: pd.Index | None = None,
+    poly: np.ndarray | None = None,
 ) -> ReliabilityResult:
     k = len(names)
     m = m.keyed(rev_mask, scale[0] + scale[1])
-    core = _core(m.cov)
+    smoothed = False
+    if poly is None:
+        core = _core(m.cov)
+    else:
+        from ccstudy.stats.polychoric import _smooth
+
+        sign = np.where(rev_mask, -1.0, 1.0)
+        R_poly, smoothed = _smooth(poly * np.outer(sign, sign))
+        core = _core(R_poly)
+        core["sd"] = np.sqrt(np.diag(m.cov))
     n_eff, n_h = _effective_n(m.npair)
     ci_low, ci_high = feldt_ci(core["alpha"], n_eff, k, confidence)
     omega = _omega_total(core["R"])  # type: ignore[arg-type]
@@ -723,6 +761,11 @@ def _assemble(
         msgs.append(
             f"{prefix}{n_failed} of {n_boot} bootstrap resamples had a constant item "
             "and were left out of the bootstrap interval"
+        )
+    if smoothed:
+        msgs.append(
+            f"{prefix}the polychoric correlation matrix was not positive definite and was smoothed "
+            "(psych::cor.smooth)"
         )
     for msg in msgs:
         warnings.warn(msg, ReliabilityWarning, stacklevel=stacklevel)
@@ -771,6 +814,7 @@ def _assemble(
         n_boot_failed=n_failed,
         seed=None if seed is None else int(seed),
         warnings=tuple(msgs),
+        correlation="pearson" if poly is None else "polychoric",
     )
 
 
@@ -788,6 +832,7 @@ def reliability(
     confidence: float = 0.95,
     n_boot: int = 0,
     seed: int | None = None,
+    correlation: Correlation = "pearson",
 ) -> ReliabilityResult:
     r"""Internal-consistency reliability of one summated scale.
 
@@ -818,6 +863,12 @@ def reliability(
         policy); 0 skips the bootstrap.
     seed : int, optional
         Seed for :func:`numpy.random.default_rng` (bootstrap only).
+    correlation : {"pearson", "polychoric"}, default "pearson"
+        ``"pearson"``: alpha from the item covariances.  ``"polychoric"``:
+        ordinal alpha and ordinal omega (Zumbo, Gadermann & Zeisser 2007)
+        from the polychoric correlation matrix of the items
+        (:func:`ccstudy.stats.polychoric.polychoric`); items must be whole
+        numbers with at most 10 categories; no bootstrap.
 
     Returns
     -------
@@ -887,6 +938,22 @@ def reliability(
     (5) psych's bootstrap (``n.iter``) always uses pairwise deletion.  With
     complete data every closed-form number equals psych's to machine precision.
 
+    Ordinal reliability (``correlation="polychoric"``).  Likert answers are
+    coarse, bounded readings of a continuous latent response; Pearson
+    covariances of the category codes underestimate the latent correlations
+    and so alpha, the more the fewer the categories and the more skewed the
+    answers.  Ordinal alpha (Zumbo, Gadermann & Zeisser 2007) is the
+    standardized-alpha formula applied to the polychoric matrix
+    :math:`R_{pc}`, :math:`\frac{k}{k-1}(1 - k / \mathbf 1'R_{pc}\mathbf 1)`,
+    ordinal omega is omega total of a one-factor ML analysis of
+    :math:`R_{pc}`; every other statistic (average r, lambda 6, item-rest r,
+    alpha if deleted) is computed from :math:`R_{pc}` too, which is
+    ``psych::alpha(psych::polychoric(x)$rho)``.  It describes the reliability
+    of the latent responses, not of the observed sum score.  Reverse-keyed items
+    enter with the sign of their polychoric correlations flipped; the Feldt
+    interval uses the same effective ``n``.  A matrix that is not positive
+    definite is smoothed as psych does (with a warning).
+
     References
     ----------
     Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests.
@@ -900,6 +967,12 @@ def reliability(
     McDonald, R. P. (1999). *Test theory: A unified treatment*. Erlbaum.
     Revelle, W. (2022). psych: Procedures for Psychological, Psychometric, and
     Personality Research (R package version 2.2.9).
+    Zumbo, B. D., Gadermann, A. M., & Zeisser, C. (2007). Ordinal versions of
+    coefficients alpha and theta for Likert rating scales. *Journal of Modern
+    Applied Statistical Methods*, 6(1), 21-29.
+    Gadermann, A. M., Guhn, M., & Zumbo, B. D. (2012). Estimating ordinal
+    reliability for Likert-type and ordinal item response data. *Practical
+    Assessment, Research & Evaluation*, 17(3).
 
     Examples
     --------
@@ -920,6 +993,7 @@ def reliability(
     """
     scale_t = _check_scale(scale)
     _check_options(missing, confidence, n_boot, seed)
+    _check_correlation(correlation, n_boot)
     X, names, rev, rev_mask, scan = _prepare(items, reverse, scale_t)
     m = _moments(X, missing, scan, center=(scale_t[0] + scale_t[1]) / 2.0)
     _check_moments(names, m, missing)
@@ -935,6 +1009,7 @@ def reliability(
         confidence=float(confidence),
         n_boot=int(n_boot),
         seed=seed,
+        poly=_poly_matrix(X, names, missing) if correlation == "polychoric" else None,
     )
 
 
@@ -974,6 +1049,7 @@ def reliability_scales(
     confidence: float = 0.95,
     n_boot: int = 0,
     seed: int | None = None,
+    correlation: Correlation = "pearson",
 ) -> dict[str, ReliabilityResult]:
     """:func:`reliability` for several scales from one covariance pass.
 
@@ -987,7 +1063,7 @@ def reliability_scales(
         Name of an extra scale made of every item named in ``scales`` (in
         order of first appearance); ``None`` or a name already in ``scales``
         adds nothing.
-    reverse, scale, missing, confidence, n_boot, seed
+    reverse, scale, missing, confidence, n_boot, seed, correlation
         As in :func:`reliability`; ``reverse`` may name items of any scale.
 
     Returns
@@ -1009,10 +1085,16 @@ def reliability_scales(
     because a pairwise covariance depends only on its two columns.  With
     ``missing="listwise"`` and incomplete data each scale drops the rows
     incomplete on *its own* items (so a result equals the single-scale call).
+    With ``correlation="polychoric"`` the same holds for the polychoric
+    matrix: a polychoric correlation depends only on its two items (and their
+    own thresholds), so each scale uses its sub-matrix (smoothed per scale if
+    needed).
     """
     spec, union, rev = _scale_spec(items, scales, total, reverse)
     scale_t = _check_scale(scale)
     _check_options(missing, confidence, n_boot, seed)
+    _check_correlation(correlation, n_boot)
+    poly_all = None
     frame = items if list(items.columns) == union else items[union]
     X, names, rev, rev_mask, scan = _prepare(frame, rev, scale_t)
     any_nan = scan[0]
@@ -1022,12 +1104,21 @@ def reliability_scales(
     mid = (scale_t[0] + scale_t[1]) / 2.0
     if not needs_own_pass:
         m_all = _moments(X, missing, scan, center=mid)
+        if correlation == "polychoric":
+            from ccstudy.stats.polychoric import _PolyPairs
+
+            poly_all = _PolyPairs(X, names, correct=0.5, func="reliability_scales(correlation='polychoric')")
     out: dict[str, ReliabilityResult] = {}
     for label, cols in spec.items():
         idx = np.array([pos[c] for c in cols])
+        poly = None
         if needs_own_pass:
             m = _moments(X[:, idx], missing, True, center=mid)
+            if correlation == "polychoric":
+                poly = _poly_matrix(X[:, idx], list(cols), missing)
         else:
+            if poly_all is not None:
+                poly = poly_all.matrix(idx)[0]
             n_dropped = int(np.isnan(X[:, idx]).all(axis=1).sum()) if any_nan else 0
             m = _Moments(
                 cov=m_all.cov[np.ix_(idx, idx)],
@@ -1052,6 +1143,7 @@ def reliability_scales(
             label=f"scale {label!r}",
             stacklevel=4,
             index=all_index[idx],
+            poly=poly,
         )
     return out
 
@@ -1185,6 +1277,7 @@ def reliability_table(
     confidence: float = 0.95,
     n_boot: int = 0,
     seed: int | None = None,
+    correlation: Correlation = "pearson",
 ) -> pd.DataFrame:
     r"""One row of reliability statistics per scale, from one covariance pass.
 
@@ -1200,8 +1293,9 @@ def reliability_table(
         alpha and its Feldt interval, by a faster route for complete data
         (see Notes); with missing values it falls back to ``"all"`` and keeps
         the alpha columns.
-    total, reverse, scale, missing, confidence, n_boot, seed
-        As in :func:`reliability_scales`.
+    total, reverse, scale, missing, confidence, n_boot, seed, correlation
+        As in :func:`reliability_scales` (``"polychoric"``: ordinal alpha and
+        omega; the ``"alpha"`` fast route is for Pearson only).
 
     Returns
     -------
@@ -1209,7 +1303,7 @@ def reliability_table(
         Indexed by scale (``scales`` order, then ``total``).  ``"all"``:
         columns ``k, n, n_rows, n_dropped, alpha, alpha_ci_low, alpha_ci_high,
         alpha_boot_ci_low, alpha_boot_ci_high, std_alpha, average_r, lambda6,
-        omega_total, min_item_rest_r, max_alpha_if_deleted, method, warnings``,
+        omega_total, min_item_rest_r, max_alpha_if_deleted, method, correlation, warnings``,
         every number equal to the corresponding :func:`reliability` field.
         ``"alpha"``: ``k, n, n_rows, n_dropped, alpha, alpha_ci_low,
         alpha_ci_high, method, warnings``.
@@ -1237,7 +1331,7 @@ def reliability_table(
     """
     if statistics not in ("all", "alpha"):
         raise ValueError(f"statistics must be 'all' or 'alpha', got {statistics!r}")
-    if statistics == "alpha":
+    if statistics == "alpha" and correlation == "pearson":
         spec, union, rev = _scale_spec(items, scales, total, reverse)
         scale_t = _check_scale(scale)
         _check_options(missing, confidence, n_boot, seed)
@@ -1254,9 +1348,10 @@ def reliability_table(
         confidence=confidence,
         n_boot=n_boot,
         seed=seed,
+        correlation=correlation,
     )
     columns: dict[str, list] = {c: [] for c in _TABLE_COLUMNS}
-    columns.update(min_item_rest_r=[], max_alpha_if_deleted=[], method=[], warnings=[])
+    columns.update(min_item_rest_r=[], max_alpha_if_deleted=[], method=[], correlation=[], warnings=[])
     for res in results.values():
         for c in _TABLE_COLUMNS:
             columns[c].append(getattr(res, c))
@@ -1265,6 +1360,7 @@ def reliability_table(
         columns["min_item_rest_r"].append(float(np.nanmin(irr)) if np.isfinite(irr).any() else np.nan)
         columns["max_alpha_if_deleted"].append(float(np.nanmax(aid)) if np.isfinite(aid).any() else np.nan)
         columns["method"].append(res.method)
+        columns["correlation"].append(res.correlation)
         columns["warnings"].append(res.warnings)
     for c in ("alpha_boot_ci_low", "alpha_boot_ci_high"):
         columns[c] = [np.nan if v is None else v for v in columns[c]]
