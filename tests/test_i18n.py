@@ -55,9 +55,9 @@ def test_chinese_prose_is_chinese():
 
 @pytest.mark.parametrize("lang,expect", [
     ("en", ["0.86", "86.27%", "+0.56 pp", "-1.23 pp", "p < .001", "p = .034", ".500", "90% CI 0.10 to 0.25",
-            "Mar 2017", "a, b and c", "–"]),
+            "2017-03", "a, b, c", "–"]),
     ("zh", ["0.86", "86.27%", "+0.56个百分点", "-1.23个百分点", "P < 0.001", "P = 0.034", "0.500",
-            "90%置信区间 0.10～0.25", "2017年3月", "a、b和c", "—"]),
+            "90%置信区间 0.10～0.25", "2017年3月", "a、b、c", "—"]),
 ])
 def test_number_date_and_p_value_formats_per_locale(lang, expect):
     t = i18n.get(lang)

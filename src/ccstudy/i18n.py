@@ -175,11 +175,9 @@ class Language:
         return format_date(day, format=self.pgettext("format", "d MMM y"), locale=self.locale)
 
     def join(self, items: Iterable[str]) -> str:
-        """'a, b and c' (en), 'a、b和c' (zh)."""
-        from babel.lists import format_list
-
+        """A list in running text: 'a, b, c' (en), 'a、b、c' (zh)."""
         items = [str(i) for i in items]
-        return format_list(items, locale=self.locale) if items else self._dash
+        return self.pgettext("format", ", ").join(items) if items else self._dash
 
     def sentence_case(self, label: str) -> str:
         """A label inside a sentence: lower-cased where the locale does so (English), else unchanged."""

@@ -59,26 +59,46 @@ def ci(lo: float | None, hi: float | None, digits: int = 2, level: float = 0.95)
 _P_COLUMN = re.compile(r"(^p$|^p_|_p$)")
 
 
-def md_table(frame: pd.DataFrame, digits: int = 2) -> str:
+def md_table(frame: pd.DataFrame, digits: int = 2, *, tr: i18n.Language | None = None,
+             headers: dict[str, str] | None = None) -> str:
     """A pipe table (Pandoc markdown) for display.
 
     Floats are rounded to *digits*; p-value columns (``p``, ``p_adj``,
-    ``*_p``) are shown as ``<.001`` / ``.034``; underscores in headers become
-    spaces so that long headers can wrap.
+    ``*_p``) are shown as ``<.001`` / ``.034`` (in *tr*'s style when given);
+    underscores in headers become spaces so that long headers can wrap;
+    *headers* renames columns for display (e.g. to the report language).
     """
     cols = [str(c) for c in frame.columns]
-    lines = ["| " + " | ".join(md_text(c.replace("_", " ")) for c in cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    shown = [(headers or {}).get(c, c.replace("_", " ")) for c in cols]
+    lines = ["| " + " | ".join(md_text(c) for c in shown) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     for _, row in frame.iterrows():
         cells = []
         for col, v in zip(cols, row.tolist()):
             if isinstance(v, float) and _P_COLUMN.search(col):
-                cells.append(p_value(v).replace("p = ", "").replace("p ", ""))
+                cells.append(tr.p_value(v, bare=True) if tr else p_value(v).replace("p = ", "").replace("p ", ""))
             elif isinstance(v, float):
-                cells.append(num(v, digits))
+                cells.append(tr.num(v, digits) if tr else num(v, digits))
             else:
                 cells.append("" if v is None or (isinstance(v, float) and math.isnan(v)) else md_text(v))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def localise(res, frame: pd.DataFrame) -> pd.DataFrame:
+    """A results table with its competency/dimension labels and plan names in the report's language.
+
+    ``label`` is looked up by the row's ``competency`` / ``scale`` id (else the label itself);
+    ``plan`` is translated and the original kept as ``plan_key``.
+    """
+    _ = _lang(res)
+    out = frame.copy()
+    if "label" in out.columns:
+        key = next((c for c in ("competency", "scale") if c in out.columns), "label")
+        out["label"] = [_label(res, k, lab) for k, lab in zip(out[key].astype(str), out["label"].astype(str))]
+    if "plan" in out.columns:
+        out["plan_key"] = out["plan"]
+        out["plan"] = [_.pgettext("plan", str(v)) for v in out["plan"]]
+    return out
 
 
 def strength(r: float) -> str:
@@ -91,17 +111,19 @@ def md_text(value: Any) -> str:
     return md(value)
 
 
-def association(r: float | None, lo: float | None, hi: float | None) -> str:
+def association(r: float | None, lo: float | None, hi: float | None, tr: i18n.Language | None = None) -> str:
     """Wording of a correlation from its estimate and interval.
 
     'no detectable association' when the interval spans zero; otherwise the
     strength (|r| < .3 weak, < .5 moderate, else strong) and the sign.
     """
+    _ = tr or i18n.get("en")
     if r is None or lo is None or hi is None or any(isinstance(x, float) and math.isnan(x) for x in (r, lo, hi)):
-        return "an association that could not be estimated"
+        return _("an association that could not be estimated")
     if lo <= 0 <= hi:
-        return "no detectable association"
-    return f"a {strength(r)} {'positive' if r > 0 else 'negative'} association"
+        return _("no detectable association")
+    return _("a {strength} {direction} association", strength=_.pgettext("strength", strength(r)),
+             direction=_("positive") if r > 0 else _("negative"))
 
 
 def reliability_verdict(alpha: float) -> str:
@@ -162,6 +184,17 @@ def _table_cached(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
     return files.read_csv(path)
 
 
+def _lang(res) -> i18n.Language:
+    """The report language of *res* (English for a results object without one)."""
+    return getattr(res, "tr", None) or i18n.get("en")
+
+
+def _label(res, key: str, default: str | None = None) -> str:
+    """A competency or dimension name in the report's language (see :meth:`StudyResults.label`)."""
+    labels = getattr(res, "labels", None) or {}
+    return labels.get(str(key)) or (default if default is not None else str(key))
+
+
 def load(params_path: str | Path, lang: str | None = None) -> StudyResults:
     """The study's results bundle, read for a report in *lang* (default: the study's ``reports.language``)."""
     b = Bundle(params_path)
@@ -196,6 +229,13 @@ def study_labels(bundle: Bundle, lang: str) -> dict[str, str]:
             raise ValueError(f"{path}: expected 'id: name' lines, got {type(data).__name__}")
         for k, v in data.items():
             out.setdefault(str(k), str(v))
+    if out and bundle.has_table("items"):
+        # Results carry the item map's labels too: map those to the same names.
+        items = bundle.table("items")
+        for kind in ("competency", "dimension"):
+            for key, label in zip(items[kind], items.get(f"{kind}_label", items[kind])):
+                if str(key) in out and isinstance(label, str):
+                    out.setdefault(label, out[str(key)])
     if READS is not None:
         READS["extra"][f"labels:{lang}"] = extra_digest(bundle.params, f"labels:{lang}")
     return out
@@ -237,59 +277,73 @@ def not_studied(res: StudyResults) -> list[tuple[str, str]]:
 
 
 def not_studied_md(res: StudyResults) -> str:
+    _ = _lang(res)
     rows = not_studied(res)
     if not rows:
-        return "Every analysis of the study design ran on these inputs.\n"
+        return _("Every analysis of the study design ran on these inputs.") + "\n"
     return "\n".join(f"- **{label[0].upper() + label[1:]}**: {reason}." if not reason.endswith(".")
                      else f"- **{label[0].upper() + label[1:]}**: {reason}" for label, reason in rows) + "\n"
 
 
 def instrument(res: StudyResults) -> str:
     """'33 items on 11 competencies in 3 dimensions, answered on a 1–5 scale' (from the study itself)."""
+    _ = _lang(res)
     rel = res.reliability["summary"]
     lo, hi = res.scale
     k, nc, nd = rel["total_k"], rel["n_competencies"], rel.get("n_dimensions", 0)
-    comp = f"{nc} competenc{'y' if nc == 1 else 'ies'}"
-    dims = f" in {nd} dimension{'s' if nd != 1 else ''}" if nd else ""
-    return f"{k} items on {comp}{dims}, answered on a {lo}–{hi} scale"
+    comp = _.n("{count} competency", "{count} competencies", nc)
+    dims = _.n(" in {count} dimension", " in {count} dimensions", nd) if nd else ""
+    return _("{k} items on {competencies}{dimensions}, answered on a {lo}–{hi} scale", k=k, competencies=comp,
+             dimensions=dims, lo=lo, hi=hi)
 
 
 # --------------------------------------------------------------------------- headline answers
 def _reliability_answer(res: StudyResults, conf: float) -> str:
+    _ = _lang(res)
     rel = res.reliability["summary"]
-    total = (f"alpha **{num(rel['total_alpha'])}** ({ci(rel['total_ci_low'], rel['total_ci_high'], level=conf)}, "
-             f"n = {rel['total_n']})")
+    total = _("alpha **{alpha}** ({ci}, n = {n})", alpha=_.num(rel["total_alpha"]),
+              ci=_.ci(rel["total_ci_low"], rel["total_ci_high"], level=conf), n=rel["total_n"])
     n_est = rel.get("n_competencies_estimable", rel["n_competencies"])
     if rel["n_competencies"] <= 1 or n_est == 0:
         # One trait (or no multi-item competency): the total scale is the instrument's reliability.
-        verdict = "Yes" if rel["total_alpha"] >= 0.7 else "Not yet"
-        return (f"**{verdict}.** The questionnaire ({instrument(res)}) has Cronbach's {total}, which is "
-                f"{reliability_verdict(rel['total_alpha'])}" + ("." if rel["total_alpha"] >= 0.7 else
-                "; below the usual 0.70, so individual scores should not yet be used for decisions."))
+        ok = rel["total_alpha"] >= 0.7
+        text = _("**{verdict}.** The questionnaire ({instrument}) has Cronbach's {total}, which is {quality}",
+                 verdict=_("Yes") if ok else _("Not yet"), instrument=instrument(res), total=total,
+                 quality=_.pgettext("reliability", reliability_verdict(rel["total_alpha"])))
+        return text + (_(".") if ok else
+                       _("; below the usual 0.70, so individual scores should not yet be used for decisions."))
     below = rel["competencies_below_0_7"]
     n_ok = n_est - len(below)
-    verdict = ("Yes" if not below else "Mostly" if n_ok >= n_est / 2 else "Partly" if n_ok else "Not yet")
+    verdict = (_("Yes") if not below else _("Mostly") if n_ok >= n_est / 2 else _("Partly") if n_ok else _("Not yet"))
     k_lo, k_hi = rel.get("items_per_competency_min"), rel.get("items_per_competency_max")
-    items = (f"{k_lo} items each" if k_lo == k_hi else f"{k_lo} to {k_hi} items") if k_lo is not None else ""
-    text = (f"**{verdict}.** The questionnaire — {instrument(res)} — is judged scale by scale: {n_ok} of its "
-            f"{n_est} competency scales ({items}) reach Cronbach's alpha 0.70 (range "
-            f"{num(rel['competency_alpha_min'])}, {md_text(rel['competency_alpha_min_scale'])}, to "
-            f"{num(rel['competency_alpha_max'])}, {md_text(rel.get('competency_alpha_max_scale') or '')})")
+    items = ((_("{k} items each", k=k_lo) if k_lo == k_hi else _("{lo} to {hi} items", lo=k_lo, hi=k_hi))
+             if k_lo is not None else "")
+    text = _("**{verdict}.** The questionnaire — {instrument} — is judged scale by scale: {n_ok} of its {n} competency "
+             "scales ({items}) reach Cronbach's alpha 0.70 (range {min}, {min_scale}, to {max}, {max_scale})",
+             verdict=verdict, instrument=instrument(res), n_ok=n_ok, n=n_est, items=items,
+             min=_.num(rel["competency_alpha_min"]),
+             min_scale=md_text(_label(res, rel.get("competency_alpha_min_id") or "", rel["competency_alpha_min_scale"])),
+             max=_.num(rel["competency_alpha_max"]),
+             max_scale=md_text(_label(res, rel.get("competency_alpha_max_id") or "",
+                                         rel.get("competency_alpha_max_scale") or "")))
     if below:
-        text += f"; below 0.70: {', '.join(md_text(b) for b in below)}"
-    text += "."
+        text += _("; below 0.70: {scales}", scales=_.join(md_text(_label(res, b, b)) for b in below))
+    text += _(".")
     if n_est < rel["n_competencies"]:
-        text += (f" {rel['n_competencies'] - n_est} one-item competenc"
-                 f"{'y has' if rel['n_competencies'] - n_est == 1 else 'ies have'} no internal consistency to estimate.")
+        text += _.n(" {count} one-item competency has no internal consistency to estimate.",
+                    " {count} one-item competencies have no internal consistency to estimate.",
+                    rel["n_competencies"] - n_est)
     dims = rel.get("dimension_alphas") or []
     if dims:
-        text += " Dimensions: " + "; ".join(f"{md_text(d['label'])} {num(d['alpha'])}" for d in dims) + "."
-    text += (f" The total score, a composite of {rel['n_competencies']} distinct competencies, has {total}; "
-             f"being a composite, it is not itself a verdict on each trait.")
+        text += _(" Dimensions: {list}.", list=_("; ").join(
+            f"{md_text(_label(res, d.get('scale', ''), d['label']))} {_.num(d['alpha'])}" for d in dims))
+    text += _(" The total score, a composite of {n} distinct competencies, has {total}; being a composite, it is not "
+              "itself a verdict on each trait.", n=rel["n_competencies"], total=total)
     return text
 
 
 def _performance_answer(res: StudyResults, conf: float) -> str | None:
+    _ = _lang(res)
     val = res.validity.get("summary")
     if not val:
         return None
@@ -299,26 +353,27 @@ def _performance_answer(res: StudyResults, conf: float) -> str | None:
         return None
     e = totals[kpi]
     sig = e["p_adj"] is not None and e["p_adj"] < 1 - conf
-    words = association(e["r"], e["ci_low"], e["ci_high"])
+    words = association(e["r"], e["ci_low"], e["ci_high"], _)
     good = e["r"] > 0 if kpi != "aht_sec" else e["r"] < 0
-    verdict = "Yes" if sig and good else ("The opposite" if sig else "Not clearly")
-    name = {"fcr": "first-contact resolution", "csat": "customer satisfaction", "qa_score": "QA score",
-            "aht_sec": "average handle time", "answer_rate": "answer rate"}.get(kpi, kpi)
-    adj = {"bh": "Benjamini–Hochberg", "holm": "Holm", "none": "no"}.get(val["adjust"], val["adjust"])
-    text = (f"**{verdict}.** Agents' total competency score and their {name} show {words}: "
-            f"r = **{num(e['r'])}** ({ci(e['ci_low'], e['ci_high'], level=conf)}, {p_value(e['p_adj'])} after "
-            f"{adj} adjustment, n = {e['n']}); {val['n_significant_adj']} of {val['n_pairs']} score–KPI pairs are "
-            f"significant after adjustment.")
+    verdict = _("Yes") if sig and good else (_("The opposite") if sig else _("Not clearly"))
+    name = _.pgettext("kpi-in-sentence", kpi)
+    adj = _.pgettext("adjustment", val["adjust"])
+    text = _("**{verdict}.** Agents' total competency score and their {kpi} show {association}: r = **{r}** ({ci}, "
+             "{p} after {adjustment} adjustment, n = {n}); {n_sig} of {n_pairs} score–KPI pairs are significant after "
+             "adjustment.", verdict=verdict, kpi=name, association=words, r=_.num(e["r"]),
+             ci=_.ci(e["ci_low"], e["ci_high"], level=conf), p=_.p_value(e["p_adj"]), adjustment=adj, n=e["n"],
+             n_sig=val["n_significant_adj"], n_pairs=val["n_pairs"])
     if kpi == "aht_sec":
-        text += " (For handle time, lower is better: a negative r is favourable.)"
+        text += _(" (For handle time, lower is better: a negative r is favourable.)")
     foc = (val.get("focus") or {}).get(kpi)
     if foc:
-        text += (f" In team {md_text(val['focus_team'])} (n = {foc['n']}) the correlation is "
-                 f"r = {num(foc['r'])} ({p_value(foc['p'])}).")
+        text += _(" In team {team} (n = {n}) the correlation is r = {r} ({p}).", team=md_text(val["focus_team"]),
+                  n=foc["n"], r=_.num(foc["r"]), p=_.p_value(foc["p"]))
     return text
 
 
 def _training_answer(res: StudyResults, conf: float) -> str | None:
+    _ = _lang(res)
     tr = res.training
     if not tr.get("total"):
         return None
@@ -327,91 +382,97 @@ def _training_answer(res: StudyResults, conf: float) -> str | None:
     sat = tr.get("training_satisfaction") or {}
     main = tr.get("main_group") or ("trained" if "trained" in tr["total"] else next(iter(tr["total"])))
     trained = tr["total"].get(main, {})
-    who = "Trained agents'" if main == "trained" else "Agents'"
     sens = (tr.get("sensitivity") or {}).get("focus_team_fcr")
     fcr_test = mom.get("fcr_test", {})
     did = tr.get("did_fcr") or {}
     if anc:
         worked = anc["p"] < 1 - conf and anc["b"] > 0
         on_job = did.get("estimate") is not None and did["p"] < 1 - conf and did["estimate"] > 0
-        verdict = {(True, True): "Yes, on the questionnaire and on the job", (True, False): "Yes, on the questionnaire",
-                   (False, True): "On the job, not on the questionnaire", (False, False): "Not demonstrably"}
-        text = (
-            f"**{verdict[(worked, on_job)]}.** Against the untrained control group, "
-            f"trained agents' post-training total score is **{num(anc['b'], 2)}** points higher after adjusting for "
-            f"their pre-training score (ANCOVA, {ci(anc['ci_low'], anc['ci_high'], level=conf)}, {p_value(anc['p'])}, "
-            f"n = {anc['n']}); within the trained group the change is {num(trained.get('mean_diff'))} points "
-            f"(Cohen's d_z = {num(trained.get('cohens_dz'))})."
-        )
+        verdict = {(True, True): _("Yes, on the questionnaire and on the job"),
+                   (True, False): _("Yes, on the questionnaire"),
+                   (False, True): _("On the job, not on the questionnaire"),
+                   (False, False): _("Not demonstrably")}
+        text = _("**{verdict}.** Against the untrained control group, trained agents' post-training total score is "
+                 "**{b}** points higher after adjusting for their pre-training score (ANCOVA, {ci}, {p}, n = {n}); "
+                 "within the trained group the change is {change} points (Cohen's d_z = {dz}).",
+                 verdict=verdict[(worked, on_job)], b=_.num(anc["b"], 2),
+                 ci=_.ci(anc["ci_low"], anc["ci_high"], level=conf), p=_.p_value(anc["p"]), n=anc["n"],
+                 change=_.num(trained.get("mean_diff")), dz=_.num(trained.get("cohens_dz")))
     else:
         change = trained.get("mean_diff")
         sig = trained.get("p") is not None and trained["p"] < 1 - conf
-        direction = ("rose" if change > 0 else "fell") if sig else "did not change detectably"
-        text = (
-            f"**Not testable against a control group** (there is no untrained control group, so a change "
-            f"cannot be told apart from what would have happened anyway). {who} total score {direction} from "
-            f"{md_text(tr.get('pre', 'pre'))} to {md_text(tr.get('post', 'post'))}: "
-            f"{num(change)} points ({ci(trained.get('ci_low'), trained.get('ci_high'), level=conf)}, "
-            f"{p_value(trained.get('p'))}, Cohen's d_z = {num(trained.get('cohens_dz'))}, n = {trained.get('n')})."
-        )
+        direction = (_("rose") if change > 0 else _("fell")) if sig else _("did not change detectably")
+        who = _("Trained agents'") if main == "trained" else _("Agents'")
+        text = _("**Not testable against a control group** (there is no untrained control group, so a change cannot "
+                 "be told apart from what would have happened anyway). {who} total score {direction} from {pre} to "
+                 "{post}: {change} points ({ci}, {p}, Cohen's d_z = {dz}, n = {n}).", who=who, direction=direction,
+                 pre=md_text(tr.get("pre", "pre")), post=md_text(tr.get("post", "post")), change=_.num(change),
+                 ci=_.ci(trained.get("ci_low"), trained.get("ci_high"), level=conf), p=_.p_value(trained.get("p")),
+                 dz=_.num(trained.get("cohens_dz")), n=trained.get("n"))
     if did.get("estimate") is not None:
         sig = did["p"] < 1 - conf
-        text += (
-            f" On the job, trained agents' first-contact resolution changed by **{pp(did['estimate'])}** more than "
-            f"the control group's after training (difference-in-differences, "
-            f"{ci(did['ci_low'], did['ci_high'], level=conf)}, {p_value(did['p'])}, {did['n_clusters']} agents)"
-            f"{'' if sig else ', which is not statistically significant'}."
-        )
+        text += _(" On the job, trained agents' first-contact resolution changed by **{pp}** more than the control "
+                  "group's after training (difference-in-differences, {ci}, {p}, {n} agents){note}.",
+                  pp=_.pp(did["estimate"]), ci=_.ci(did["ci_low"], did["ci_high"], level=conf), p=_.p_value(did["p"]),
+                  n=did["n_clusters"], note="" if sig else _(", which is not statistically significant"))
     fu = tr.get("follow_up")
     if fu:
         last = fu["steps"][-1] if fu["steps"] else {}
-        text += (f" At the last wave ({md_text(fu['waves'][-1])}) the gain "
-                 + ("**held**" if fu["held"] else "**did not hold**")
-                 + f": {num(last.get('mean_diff'))} points above {md_text(fu['waves'][0])} "
-                 f"({ci(last.get('ci_low'), last.get('ci_high'), level=conf)})"
-                 + ("; scores fell significantly after the post-training wave" if fu["significant_decline_after_post"]
-                    else "") + ".")
+        text += _(" At the last wave ({wave}) the gain {held}: {change} points above {first} ({ci}){decline}.",
+                  wave=md_text(fu["waves"][-1]), held=_("**held**") if fu["held"] else _("**did not hold**"),
+                  change=_.num(last.get("mean_diff")), first=md_text(fu["waves"][0]),
+                  ci=_.ci(last.get("ci_low"), last.get("ci_high"), level=conf),
+                  decline=_("; scores fell significantly after the post-training wave")
+                  if fu["significant_decline_after_post"] else "")
     if "fcr_change_pp" in mom:
-        text += (
-            f" Team {md_text(mom['team'])}'s first-contact resolution went from {pct(mom['fcr_before'])} in "
-            f"{mom['before_month']} to {pct(mom['fcr_after'])} in {mom['after_month']} "
-            f"(**{pp(mom['fcr_change_pp'])}** month on month"
-        )
+        text += _(" Team {team}'s first-contact resolution went from {before} in {before_month} to {after} in "
+                  "{after_month} (**{change}** month on month", team=md_text(mom["team"]),
+                  before=_.pct(mom["fcr_before"]), before_month=_.month(mom["before_month"]),
+                  after=_.pct(mom["fcr_after"]), after_month=_.month(mom["after_month"]),
+                  change=_.pp(mom["fcr_change_pp"]))
         if "staff_satisfaction_change_pp" in mom:
-            text += f"; staff satisfaction **{pp(mom['staff_satisfaction_change_pp'])}**"
-        text += ")"
+            text += _("; staff satisfaction **{change}**", change=_.pp(mom["staff_satisfaction_change_pp"]))
+        text += _(")")
         if fcr_test:
             nonsig = fcr_test["p"] >= 1 - conf
-            text += (f", a change that is {'**not statistically significant**' if nonsig else 'significant'} "
-                     f"for {fcr_test['n']} agents ({p_value(fcr_test['p'])})")
+            text += _(", a change that is {significance} for {n} agents ({p})",
+                      significance=_("**not statistically significant**") if nonsig else _("significant"),
+                      n=fcr_test["n"], p=_.p_value(fcr_test["p"]))
             if sens and nonsig:
-                text += (f": this design could only detect an effect of d_z ≥ {num(sens['min_effect'])} "
-                         f"with {int(round(sens['power'] * 100))}% power")
-        text += "."
+                text += _(": this design could only detect an effect of d_z ≥ {effect} with {power}% power",
+                          effect=_.num(sens["min_effect"]), power=int(round(sens["power"] * 100)))
+        text += _(".")
     if sat:
-        text += f" {pct(sat['share_satisfied'], 0)} of {sat['n_rated']} trainees rated the training satisfactory."
+        text += _(" {share} of {n} trainees rated the training satisfactory.", share=_.pct(sat["share_satisfied"], 0),
+                  n=sat["n_rated"])
     return text
 
 
 def _weak_spot_answer(res: StudyResults) -> str:
+    _ = _lang(res)
     co = res.coaching
     lo, hi = res.scale
     weakest = co.get("focus_weakest") or []
     if weakest:
-        items = ", ".join(f"{md_text(w['label'])} **{num(w['mean'])}**" for w in weakest)
-        dim_labels = {w.get("dimension_label") for w in weakest}
-        dims = f" — all in {md_text(dim_labels.pop())}" if len(dim_labels) == 1 and None not in dim_labels else ""
-        text = (f"Team {md_text(co['focus_team'])} (n = {co['focus_n']}) scores **{num(co['focus_mean_total'])}** on "
-                f"average on the {lo}–{hi} scale (centre {num(co['centre_mean_total'])}); its weakest competencies are "
-                f"{items}{dims}.")
+        items = _.join(f"{md_text(_label(res, w.get('competency', ''), w['label']))} **{_.num(w['mean'])}**"
+                       for w in weakest)
+        dim_labels = {_label(res, w.get("dimension") or "", w.get("dimension_label"))
+                      if w.get("dimension_label") is not None else None for w in weakest}
+        dims = (_(" — all in {dimension}", dimension=md_text(dim_labels.pop()))
+                if len(dim_labels) == 1 and None not in dim_labels else "")
+        text = _("Team {team} (n = {n}) scores **{mean}** on average on the {lo}–{hi} scale (centre {centre}); its "
+                 "weakest competencies are {items}{dims}.", team=md_text(co["focus_team"]), n=co["focus_n"],
+                 mean=_.num(co["focus_mean_total"]), lo=lo, hi=hi, centre=_.num(co["centre_mean_total"]),
+                 items=items, dims=dims)
     else:
-        items = ", ".join(f"{md_text(w['label'])} **{num(w['mean'])}**" for w in co.get("centre_weakest") or [])
-        text = (f"Across the {co['n_agents']} assessed agents (mean **{num(co['centre_mean_total'])}** on the "
-                f"{lo}–{hi} scale) the weakest competencies are {items}.")
-    text += f" {co['n_agents_with_weak_spots']} agents have at least one personal weak spot"
+        items = _.join(f"{md_text(_label(res, w.get('competency', ''), w['label']))} **{_.num(w['mean'])}**"
+                       for w in co.get("centre_weakest") or [])
+        text = _("Across the {n} assessed agents (mean **{mean}** on the {lo}–{hi} scale) the weakest competencies are "
+                 "{items}.", n=co["n_agents"], mean=_.num(co["centre_mean_total"]), lo=lo, hi=hi, items=items)
+    text += _(" {n} agents have at least one personal weak spot", n=co["n_agents_with_weak_spots"])
     if co.get("n_mentoring_pairs") is not None:
-        text += f" and {co['n_mentoring_pairs']} mentoring pairs are proposed"
-    return text + "."
+        text += _(" and {n} mentoring pairs are proposed", n=co["n_mentoring_pairs"])
+    return text + _(".")
 
 
 def _sentence(text: str) -> str:
@@ -423,37 +484,41 @@ def headlines(res: StudyResults) -> dict[str, str]:
 
     A question the study's inputs cannot answer gets "Not studied" and the reason.
     """
+    _ = _lang(res)
     conf = res.params.get("confidence", 0.95)
     skipped = dict(not_studied(res))
     out = {"reliable": _reliability_answer(res, conf)}
     perf = _performance_answer(res, conf)
-    out["performance"] = perf or ("**Not studied.** " + _sentence(skipped.get(
-        "score–KPI correlations", "no agent KPIs were given")))
+    out["performance"] = perf or (_("**Not studied.** ") + _sentence(skipped.get(
+        "score–KPI correlations", _("no agent KPIs were given"))))
     train = _training_answer(res, conf)
-    out["training"] = train or ("**Not studied yet.** " + _sentence(skipped.get(
-        "pre/post change in competency scores", "there is one wave of responses only")))
+    out["training"] = train or (_("**Not studied yet.** ") + _sentence(skipped.get(
+        "pre/post change in competency scores", _("there is one wave of responses only"))))
     out["weak_spots"] = _weak_spot_answer(res)
     return out
 
 
 def kpi_headline(res: StudyResults) -> str | None:
+    _ = _lang(res)
     its = (res.trends or {}).get("its")
     if not its:
         return None
     parts = []
-    for k, label in (("fcr", "first-contact resolution"), ("attrition", "monthly attrition")):
+    for k in ("fcr", "attrition"):
         if k in its:
             e = its[k]
-            parts.append(f"{label} {num(e['first'])}% → **{num(e['last'])}%** ({e['first_month']} → {e['last_month']})")
+            parts.append(_("{kpi} {first}% → **{last}%** ({first_month} → {last_month})",
+                           kpi=_.pgettext("kpi-in-sentence", k), first=_.num(e["first"]), last=_.num(e["last"]),
+                           first_month=_.month(e["first_month"]), last_month=_.month(e["last_month"])))
     tail = []
-    for k, label in (("answer_rate", "answer rate"), ("csat", "customer satisfaction")):
+    for k in ("answer_rate", "csat"):
         if k in its:
-            tail.append(f"{label} {num(its[k]['last'])}%")
+            tail.append(_("{kpi} {value}%", kpi=_.pgettext("kpi-in-sentence", k), value=_.num(its[k]["last"])))
     if not parts and not tail:
         return None
-    s = "Centre KPIs: " + "; ".join(parts)
+    s = _("Centre KPIs: ") + _("; ").join(parts)
     if tail:
-        s += ("; at the end " if parts else "at the end ") + " and ".join(tail) + "."
+        s += (_("; at the end ") if parts else _("at the end ")) + _(" and ").join(tail) + _(".")
     return s
 
 
@@ -726,17 +791,18 @@ def provenance_section(res: StudyResults) -> str:
 
 def focus_weak_table(res: StudyResults) -> str | None:
     """The focus team's weak spots as a table, or None when the study has no focus team."""
+    _ = _lang(res)
     focus = res.coaching.get("focus_team")
     if not focus or not res.has("table", "coaching_team_weak_spots"):
         return None
-    weak = res.table("coaching_team_weak_spots")
+    weak = localise(res, res.table("coaching_team_weak_spots"))
     t = weak[weak["team"].astype(str) == str(focus)][["label", "team_mean", "centre_mean", "gap",
                                                        "share_below_centre", "plan"]]
     t = t.rename(columns={
-        "label": "Competency", "team_mean": "Team mean", "centre_mean": "Centre mean", "gap": "Gap",
-        "share_below_centre": "Share of team below centre", "plan": "Suggested plan"})
-    return (f"Weak spots of team {md_text(focus)} (shared weaknesses get a group programme, individual ones a "
-            f"personal plan):\n\n" + md_table(t))
+        "label": _("Competency"), "team_mean": _("Team mean"), "centre_mean": _("Centre mean"), "gap": _("Gap"),
+        "share_below_centre": _("Share of team below centre"), "plan": _("Suggested plan")})
+    return (_("Weak spots of team {team} (shared weaknesses get a group programme, individual ones a personal plan):",
+              team=md_text(focus)) + "\n\n" + md_table(t, tr=_))
 
 
 # --------------------------------------------------------------------------- verdict block (executive, page 1)
@@ -762,7 +828,7 @@ def _conf(res: StudyResults) -> float:
 
 
 def _reliability_verdict(res: StudyResults) -> Verdict:
-    _ = res.tr
+    _ = _lang(res)
     rel = res.reliability["summary"]
     conf = _conf(res)
     n_est = rel.get("n_competencies_estimable", rel["n_competencies"])
@@ -780,7 +846,7 @@ def _reliability_verdict(res: StudyResults) -> Verdict:
 
 
 def _performance_verdict(res: StudyResults) -> Verdict:
-    _ = res.tr
+    _ = _lang(res)
     q = _("Do competency scores go with job performance?")
     val = (res.validity or {}).get("summary")
     totals = (val or {}).get("total") or {}
@@ -798,7 +864,7 @@ def _performance_verdict(res: StudyResults) -> Verdict:
 
 
 def _training_verdict(res: StudyResults) -> Verdict:
-    _ = res.tr
+    _ = _lang(res)
     q = _("Did the training work?")
     tr = res.training or {}
     conf = _conf(res)
@@ -829,7 +895,7 @@ def _training_verdict(res: StudyResults) -> Verdict:
 
 
 def _weak_spot_verdict(res: StudyResults) -> Verdict:
-    _ = res.tr
+    _ = _lang(res)
     co = res.coaching or {}
     gap = float(co.get("weak_gap") or 0.25)
     weakest = co.get("focus_weakest") or []
@@ -838,13 +904,13 @@ def _weak_spot_verdict(res: StudyResults) -> Verdict:
         below = [w for w in weakest if w["mean"] <= w.get("centre_mean", w["mean"]) - gap]
         status = "red" if len(below) >= 2 else ("amber" if below else "green")
         answer = _("Team {team}: {names}", team=md_text(co["focus_team"]),
-                   names=_.join(md_text(res.label(w["competency"], w["label"])) for w in weakest))
-        number = _("{label} {mean} (centre {centre})", label=md_text(res.label(worst["competency"], worst["label"])),
+                   names=_.join(md_text(_label(res, w["competency"], w["label"])) for w in weakest))
+        number = _("{label} {mean} (centre {centre})", label=md_text(_label(res, worst["competency"], worst["label"])),
                    mean=_.num(worst["mean"]), centre=_.num(worst.get("centre_mean")))
     else:
         weakest = co.get("centre_weakest") or []
         status = "amber" if weakest else "grey"
-        answer = _("Centre: {names}", names=_.join(md_text(res.label(w["competency"], w["label"])) for w in weakest))
+        answer = _("Centre: {names}", names=_.join(md_text(_label(res, w["competency"], w["label"])) for w in weakest))
         number = _("centre mean {mean}", mean=_.num(co.get("centre_mean_total")))
     unc = _.n("{count} agent with a personal weak spot", "{count} agents with a personal weak spot",
               int(co.get("n_agents_with_weak_spots") or 0))
@@ -862,7 +928,7 @@ def verdict_block(res: StudyResults) -> str:
     Written as a quotation block of four lines (a framed box in HTML and PDF) so it stays one
     screen high whatever the language, with a legend of the status symbols under it.
     """
-    _ = res.tr
+    _ = _lang(res)
     lines = []
     for v in verdicts(res):
         light = f"[{LIGHTS[v.status]}]{{.light .{v.status}}}"
