@@ -199,17 +199,25 @@ def team_gap_heatmap(profiles: pd.DataFrame, centre: pd.Series, labels: dict[str
 
 
 def team_profile_bars(profile: pd.Series, centre: pd.Series, labels: dict[str, str], team: str,
-                      scale: tuple[int, int] = (1, 5)) -> plt.Figure:
+                      scale: tuple[int, int] = (1, 5), tr=None) -> plt.Figure:
+    """A team's competency means (bars, weakest at the top) against the centre mean (diamonds).
+
+    *tr* (a :class:`ccstudy.i18n.Language`) gives the title, axis and legend text in the report's
+    language; without it the text is English.
+    """
+    from ccstudy import i18n
+
+    _ = tr or i18n.get("en")
     _style()
     order = profile.sort_values(ascending=False, kind="stable").index  # weakest at the top
     fig, ax = plt.subplots(figsize=(7, 4 if len(order) <= 11 else 0.35 * len(order) + 1))
     y = np.arange(len(order))
-    ax.barh(y, profile[order], color=PALETTE["focus"], height=0.6, label=f"team {team}")
-    ax.plot(centre[order], y, "D", color=PALETTE["line"], ms=5, label="centre mean")
+    ax.barh(y, profile[order], color=PALETTE["focus"], height=0.6, label=_("team {team}", team=team))
+    ax.plot(centre[order], y, "D", color=PALETTE["line"], ms=5, label=_("centre mean"))
     ax.set_yticks(y, [labels.get(c, c) for c in order])
     ax.set_xlim(scale[0], scale[1])
-    ax.set_xlabel(f"Mean score ({scale[0]}–{scale[1]})")
-    ax.set_title(f"Team {team}: competency profile (weakest at the top)")
+    ax.set_xlabel(_("Mean score ({lo}–{hi})", lo=scale[0], hi=scale[1]))
+    ax.set_title(_("Team {team}: competency profile (weakest at the top)", team=team))
     ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
     return fig

@@ -322,9 +322,9 @@ def _reliability_answer(res: StudyResults, conf: float) -> str:
              "scales ({items}) reach Cronbach's alpha 0.70 (range {min}, {min_scale}, to {max}, {max_scale})",
              verdict=verdict, instrument=instrument(res), n_ok=n_ok, n=n_est, items=items,
              min=_.num(rel["competency_alpha_min"]),
-             min_scale=md_text(_label(res, rel.get("competency_alpha_min_id") or "", rel["competency_alpha_min_scale"])),
+             min_scale=md_text(_label(res, rel["competency_alpha_min_scale"], rel["competency_alpha_min_scale"])),
              max=_.num(rel["competency_alpha_max"]),
-             max_scale=md_text(_label(res, rel.get("competency_alpha_max_id") or "",
+             max_scale=md_text(_label(res, rel.get("competency_alpha_max_scale") or "",
                                          rel.get("competency_alpha_max_scale") or "")))
     if below:
         text += _("; below 0.70: {scales}", scales=_.join(md_text(_label(res, b, b)) for b in below))
@@ -787,6 +787,24 @@ def provenance_section(res: StudyResults) -> str:
             f"git commit `{(m['git'].get('commit') or 'unknown')[:12]}`, Python {m['python']}.\n\n"
             + md_table(pd.DataFrame(rows))
             + "\nPackage versions: " + ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v) + ".\n")
+
+
+def team_profile_figure(res: StudyResults, team: str):
+    """The team's competency profile against the centre, drawn in the report's language from the bundle's
+    tables (``coaching_team_profiles``, ``coaching_centre_profile``); None when they are missing."""
+    if not (res.has("table", "coaching_team_profiles") and res.has("table", "coaching_centre_profile")):
+        return None
+    from ccstudy import figures
+
+    prof = res.table("coaching_team_profiles")
+    centre = res.table("coaching_centre_profile").set_index("competency")
+    row = prof[prof["team"].astype(str) == str(team)]
+    if row.empty:
+        return None
+    comps = [c for c in centre.index if c in prof.columns]
+    labels = {c: _label(res, c, str(centre.loc[c, "label"])) for c in comps}
+    return figures.team_profile_bars(row.iloc[0][comps].astype(float), centre.loc[comps, "mean"].astype(float),
+                                     labels, str(team), scale=res.scale, tr=_lang(res))
 
 
 def focus_weak_table(res: StudyResults) -> str | None:
