@@ -67,8 +67,10 @@ def test_number_date_and_p_value_formats_per_locale(lang, expect):
     assert got == expect
 
 
-def test_negative_zero_is_shown_as_zero():
-    assert i18n.get("en").num(-0.004) == "0.00" and i18n.get("en").num(-0.006) == "-0.01"
+def test_rounding_keeps_the_sign_as_python_formats_it():
+    """Same digits as f"{x:.2f}" (the report checks compare printed numbers with the results bundle)."""
+    for x in (-0.004, -0.006, 0.125, 2.675, 1e-9, 12345.678):
+        assert i18n.get("en").num(x) == f"{x:.2f}", x
 
 
 def test_unknown_language_is_a_clear_error():

@@ -89,7 +89,8 @@ def test_zh_executive_pdf_states_the_results_json_numbers_under_chinese_headings
     for number in _headline_numbers(study):
         assert _flat(number) in text, number
     zh = i18n.get("zh")
-    verdict = text[:text.index(_flat(zh("The answers")), text.index(_flat(zh("At a glance"))) + 1)]
+    glance = text.index(_flat(zh("At a glance"))) + len(_flat(zh("At a glance")))
+    verdict = text[glance:text.index(_flat(zh("The answers")), glance)]
     rel = _result(study, "reliability")["summary"]
     assert _flat(zh.ci(rel["total_ci_low"], rel["total_ci_high"])) in verdict  # the uncertainty beside the number
     for heading in ("At a glance", "The answers", "Where to coach", "Training and KPIs"):

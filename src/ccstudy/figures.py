@@ -28,6 +28,7 @@ PALETTE = {"trained": "#1f6f8b", "control": "#9aa5b1", "focus": "#d1603d", "line
 FONT_DIRS = (Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts/noto-cjk"),
              Path("/usr/share/fonts/google-noto-cjk"), Path("/usr/local/share/fonts"))
 CJK_FONT_FILES = {"sans": "NotoSansCJK-Regular.ttc", "serif": "NotoSerifCJK-Regular.ttc"}
+CJK_BOLD_FILE = "NotoSansCJK-Bold.ttc"
 LATIN_FONT = "DejaVu Sans"
 CJK_FAMILY = "Noto Sans CJK SC"
 
@@ -70,6 +71,9 @@ def register_fonts() -> tuple[str, ...]:
     """
     path = cjk_font_file("sans")
     font_manager.fontManager.addfont(str(path))
+    bold = path.with_name(CJK_BOLD_FILE)
+    if bold.is_file():  # bold titles; without it matplotlib emboldens nothing and says so
+        font_manager.fontManager.addfont(str(bold))
     # A collection holds one face per region; Simplified Chinese glyph shapes come from the SC face.
     faces = {f.name for f in font_manager.fontManager.ttflist if Path(f.fname) == path}
     cjk = CJK_FAMILY if CJK_FAMILY in faces else font_manager.FontProperties(fname=str(path)).get_name()

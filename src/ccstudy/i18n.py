@@ -111,7 +111,7 @@ class Language:
         if _is_missing(x):
             return self._dash
         pattern = "0" + ("." + "0" * digits if digits > 0 else "")
-        return format_decimal(round(float(x), digits) + 0.0, format=pattern, locale=self.locale,
+        return format_decimal(round(float(x), digits), format=pattern, locale=self.locale,
                               decimal_quantization=True, group_separator=False)
 
     def int(self, x: int | None) -> str:

@@ -531,262 +531,328 @@ def data_section(res: StudyResults) -> str:
     """Inputs read and kept, the cleaning changes by rule and the n each analysis used."""
     import json
 
+    _ = _lang(res)
     s = json.loads(res.bundle.path("intake_summary.json").read_text(encoding="utf-8"))
     rows = [{"Input": info.get("file", name), "Encoding": info.get("encoding", ""),
              "Rows read": info.get("rows_read"), "Rows kept": info.get("rows_kept"),
              "Rows dropped": info.get("rows_dropped")} for name, info in sorted(s["inputs"].items())]
-    out = [md_table(pd.DataFrame(rows))]
+    out = [md_table(pd.DataFrame(rows), tr=_, headers={c: _(c) for c in rows[0]} if rows else None)]
     log = res.table("cleaning_summary")
-    out.append("Every removed or recoded value is a row of `cleaning_log.csv` (file, row, column, old, new, rule). "
-               "Changes by rule:\n")
-    out.append(md_table(log.rename(columns={"rule": "Rule", "changes": "Changes"})) if len(log)
-               else "No value was removed or recoded.\n")
+    out.append(_("Every removed or recoded value is a row of `cleaning_log.csv` (file, row, column, old, new, rule). "
+                 "Changes by rule:") + "\n")
+    out.append(md_table(log, tr=_, headers={"rule": _("Rule"), "changes": _("Changes")}) if len(log)
+               else _("No value was removed or recoded.") + "\n")
     settings = s.get("cleaning", {}).get("settings", {})
     if settings:
-        out.append("Cleaning settings: " + "; ".join(f"`{k}` = {v}" for k, v in sorted(settings.items())) + ".\n")
-    out.append("\nThe n each analysis used (after cleaning; a reader comparing with another tool sees here why n "
-               "differs):\n")
-    out.append(md_table(pd.DataFrame(n_used(res), columns=["Analysis", "n", "Unit"])))
+        out.append(_("Cleaning settings: {list}.", list=_("; ").join(f"`{k}` = {v}" for k, v in sorted(settings.items())))
+                   + "\n")
+    out.append("\n" + _("The n each analysis used (after cleaning; a reader comparing with another tool sees here why n "
+                        "differs):") + "\n")
+    out.append(md_table(pd.DataFrame(n_used(res), columns=["Analysis", "n", "Unit"]), tr=_,
+                        headers={"Analysis": _("Analysis"), "Unit": _("Unit")}))
     return "\n".join(out)
 
 
 def n_used(res: StudyResults) -> list[tuple[str, int, str]]:
+    _ = _lang(res)
     rel = res.reliability["summary"]
-    rows = [(f"reliability, total scale ({rel['wave']} wave, {rel['missing']})", rel["total_n"], "responses")]
+    rows = [(_("reliability, total scale ({wave} wave, {missing})", wave=rel["wave"],
+               missing=_.pgettext("missing", rel["missing"])), rel["total_n"], _("responses"))]
     cfa = res.reliability.get("cfa")
     if cfa and cfa.get("estimable", True) and cfa.get("n") is not None:
-        rows.append(("factor analysis (complete responses)", cfa["n"], "responses"))
+        rows.append((_("factor analysis (complete responses)"), cfa["n"], _("responses")))
     val = res.validity.get("summary")
     if val:
-        rows.append((f"score–KPI correlations ({val['window_start']} – {val['window_end']})", val["n_agents"], "agents"))
+        rows.append((_("score–KPI correlations ({start} – {end})", start=_.month(val["window_start"]),
+                       end=_.month(val["window_end"])), val["n_agents"], _("agents")))
     for g, e in (res.training.get("total") or {}).items():
-        rows.append((f"pre/post change, {g}", e["n"], "agents with both waves"))
+        rows.append((_("pre/post change, {group}", group=_.pgettext("group", str(g))), e["n"],
+                     _("agents with both waves")))
     anc = res.training.get("ancova")
     if anc:
-        rows.append(("ANCOVA trained vs control", anc["n"], "agents"))
+        rows.append((_("ANCOVA trained vs control"), anc["n"], _("agents")))
     did = res.training.get("did_fcr")
     if did:
-        rows.append(("difference-in-differences on FCR", did["n"], "agent-months"))
+        rows.append((_("difference-in-differences on FCR"), did["n"], _("agent-months")))
     co = res.coaching
-    rows.append((f"weak spots ({co['wave']} wave)", co["n_agents"], "agents"))
+    rows.append((_("weak spots ({wave} wave)", wave=co["wave"]), co["n_agents"], _("agents")))
     return rows
 
 
 def reliability_section(res: StudyResults) -> str:
+    _ = _lang(res)
     conf = res.params.get("confidence")
     rel = res.reliability["summary"]
-    out = [f"Wave: **{md_text(rel['wave'])}**; missing answers handled **{rel['missing']}**; confidence intervals "
-           f"for alpha by Feldt's F method on the effective n. Item-rest correlations and alpha-if-deleted use the "
-           f"same estimator as the headline alpha. A scale with a single item has no internal consistency and is "
-           f"marked not estimable.\n"]
-    t = res.table("reliability_scales")
+    out = [_("Wave: **{wave}**; missing answers handled **{missing}**; confidence intervals for alpha by Feldt's F "
+             "method on the effective n. Item-rest correlations and alpha-if-deleted use the same estimator as the "
+             "headline alpha. A scale with a single item has no internal consistency and is marked not estimable.",
+             wave=md_text(rel["wave"]), missing=_.pgettext("missing", rel["missing"])) + "\n"]
+    t = localise(res, res.table("reliability_scales"))
+    t["level"] = [_.pgettext("level", str(v)) for v in t["level"]]
     cols = ["level", "label", "k", "n", "alpha", "ci_low", "ci_high", "std_alpha", "average_r", "lambda6",
             "omega_total"]
-    out.append(md_table(t[cols].rename(columns={"ci_low": "alpha CI low", "ci_high": "alpha CI high",
-                                               "std_alpha": "std. alpha", "average_r": "mean r", "lambda6": "λ6",
-                                               "omega_total": "ω total"}), digits=3))
-    tot = t[t["level"] == "total"].iloc[0]
+    out.append(md_table(t[cols], digits=3, tr=_, headers={
+        "level": _("level"), "label": _("scale"), "ci_low": _("alpha CI low"), "ci_high": _("alpha CI high"),
+        "std_alpha": _("std. alpha"), "average_r": _("mean r"), "lambda6": "λ6", "omega_total": _("ω total")}))
+    raw = res.table("reliability_scales")
+    tot = raw[raw["level"] == "total"].iloc[0]
     if pd.notna(tot.get("boot_ci_low")):
-        out.append(f"\nTotal scale: percentile bootstrap {_level(conf)}% CI for alpha "
-                   f"{num(tot['boot_ci_low'], 3)} to {num(tot['boot_ci_high'], 3)} "
-                   f"({res.params.get('reliability.n_boot')} resamples, seed {res.params.seed}).\n")
+        out.append("\n" + _("Total scale: percentile bootstrap {level}% CI for alpha {low} to {high} ({n} resamples, "
+                            "seed {seed}).", level=_level(conf), low=_.num(tot["boot_ci_low"], 3),
+                            high=_.num(tot["boot_ci_high"], 3), n=res.params.get("reliability.n_boot"),
+                            seed=res.params.seed) + "\n")
     waves = res.reliability.get("waves")
     if waves:
-        out.append("\nTotal-scale alpha at every wave:\n")
-        out.append(md_table(pd.DataFrame(waves), digits=3))
+        out.append("\n" + _("Total-scale alpha at every wave:") + "\n")
+        out.append(md_table(pd.DataFrame(waves), digits=3, tr=_))
     return "\n".join(out)
 
 
 def items_section(res: StudyResults) -> str:
+    _ = _lang(res)
     it = res.table("reliability_items")
     it = it[it["level"] == "competency"]
     keep = [c for c in ["scale", "item", "mean", "sd", "n", "item_rest_r", "alpha_if_deleted"] if c in it.columns]
     if it.empty:
-        return "No competency has two or more items, so there are no within-competency item statistics.\n"
-    return ("Item statistics within each competency (an item with a negative item-rest r is probably miskeyed):\n\n"
-            + md_table(it[keep], digits=3))
+        return _("No competency has two or more items, so there are no within-competency item statistics.") + "\n"
+    it = it.copy()
+    it["scale"] = [_label(res, v, v) for v in it["scale"].astype(str)]
+    return (_("Item statistics within each competency (an item with a negative item-rest r is probably miskeyed):")
+            + "\n\n" + md_table(it[keep], digits=3, tr=_, headers={
+                "scale": _("scale"), "item": _("item"), "mean": _("mean"), "sd": _("SD"),
+                "item_rest_r": _("item-rest r"), "alpha_if_deleted": _("alpha if deleted")}))
 
 
 def cfa_section(res: StudyResults) -> str:
+    _ = _lang(res)
     f = res.reliability.get("cfa")
     if not f:
-        return "No factor model was fitted for this study.\n"
+        return _("No factor model was fitted for this study.") + "\n"
     notes = "".join(f"\n- {md_text(n)}" for n in f.get("notes") or [])
     if not f.get("estimable", True):
-        return f"**Confirmatory factor analysis**: not estimable — {md_text(f.get('reason'))}.{notes}\n"
-    out = [f"**Confirmatory factor analysis** ({f['model']}; ML on {f['n']} complete responses, "
-           f"{f['n_dropped']} with a missing answer left out): χ²({f['df']}) = {num(f['chi2'], 1)}, "
-           f"{p_value(f['p'])}; CFI = {num(f['cfi'], 3)}, TLI = {num(f['tli'], 3)}, "
-           f"RMSEA = {num(f['rmsea'], 3)} (90% CI {num(f['rmsea_ci_low'], 3)} to {num(f['rmsea_ci_high'], 3)}), "
-           f"SRMR = {num(f['srmr'], 3)}" + (f"; ω hierarchical = {num(f['omega_h'], 3)}" if f.get('omega_h') is not None
-                                            else "")
-           + ("." if f["converged"] else " — **the model did not converge; read these indices with care.**") + "\n"]
+        return _("**Confirmatory factor analysis**: not estimable — {reason}.", reason=md_text(f.get("reason"))) \
+            + notes + "\n"
+    text = _("**Confirmatory factor analysis** ({model}; ML on {n} complete responses, {n_dropped} with a missing "
+             "answer left out): χ²({df}) = {chi2}, {p}; CFI = {cfi}, TLI = {tli}, RMSEA = {rmsea} (90% CI {lo} to "
+             "{hi}), SRMR = {srmr}", model=f["model"], n=f["n"], n_dropped=f["n_dropped"], df=f["df"],
+             chi2=_.num(f["chi2"], 1), p=_.p_value(f["p"]), cfi=_.num(f["cfi"], 3), tli=_.num(f["tli"], 3),
+             rmsea=_.num(f["rmsea"], 3), lo=_.num(f["rmsea_ci_low"], 3), hi=_.num(f["rmsea_ci_high"], 3),
+             srmr=_.num(f["srmr"], 3))
+    if f.get("omega_h") is not None:
+        text += _("; ω hierarchical = {omega}", omega=_.num(f["omega_h"], 3))
+    text += _(".") if f["converged"] else _(" — **the model did not converge; read these indices with care.**")
+    out = [text + "\n"]
     if notes:
-        out.append("What the model had to leave out:" + notes + "\n")
+        out.append(_("What the model had to leave out:") + notes + "\n")
     if res.has("table", "cfa_omega"):
         om = res.table("cfa_omega")
-        om = om[om["level"] == "higher"]
+        om = om[om["level"] == "higher"].copy()
         if len(om):
             label = "factor_label" if "factor_label" in om else "factor"
-            out.append("McDonald's ω from the factor model for each dimension (ω_h: share of variance due to the "
-                       "dimension factor itself rather than its competencies):\n")
-            out.append(md_table(om[[label, "k", "omega_total", "omega_h"]].rename(
-                columns={label: "Dimension", "omega_total": "ω total", "omega_h": "ω hierarchical"}), digits=3))
+            om[label] = [_label(res, k, v) for k, v in zip(om["factor"].astype(str), om[label].astype(str))]
+            out.append(_("McDonald's ω from the factor model for each dimension (ω_h: share of variance due to the "
+                         "dimension factor itself rather than its competencies):") + "\n")
+            out.append(md_table(om[[label, "k", "omega_total", "omega_h"]], digits=3, tr=_, headers={
+                label: _("Dimension"), "omega_total": _("ω total"), "omega_h": _("ω hierarchical")}))
     return "\n".join(out)
 
 
 def validity_section(res: StudyResults) -> str:
+    _ = _lang(res)
     conf = res.params.get("confidence")
     v = res.validity.get("summary")
     if not v:
-        return "Not studied: " + "; ".join(r for lab, r in not_studied(res) if lab.startswith("score–KPI")) + ".\n"
-    adj = {"holm": "Holm", "bh": "Benjamini–Hochberg"}.get(v["adjust"], "no method")
-    out = [f"Scores from the **{md_text(v['wave'])}** wave against each agent's contact-weighted KPI means over "
-           f"**{v['window_start']} – {v['window_end']}** (n = {v['n_agents']} agents). "
-           f"{'Spearman rho' if v['method'] == 'spearman' else 'Pearson r'} with Fisher-z {_level(conf)}% CIs; "
-           f"p-values adjusted across all {v['n_pairs']} pairs by {adj}.\n"]
-    t = res.table("validity_correlations")
-    out.append(md_table(t[["label", "kpi", "n", "r", "ci_low", "ci_high", "p", "p_adj"]], digits=3))
+        return _("Not studied: {reasons}.", reasons=_("; ").join(
+            r for lab, r in not_studied(res) if lab.startswith("score–KPI"))) + "\n"
+    out = [_("Scores from the **{wave}** wave against each agent's contact-weighted KPI means over **{start} – {end}** "
+             "(n = {n} agents). {method} with Fisher-z {level}% CIs; p-values adjusted across all {pairs} pairs by "
+             "{adjustment}.", wave=md_text(v["wave"]), start=_.month(v["window_start"]), end=_.month(v["window_end"]),
+             n=v["n_agents"], method=_("Spearman rho") if v["method"] == "spearman" else _("Pearson r"),
+             level=_level(conf), pairs=v["n_pairs"], adjustment=_.pgettext("adjustment-method", v["adjust"])) + "\n"]
+    t = localise(res, res.table("validity_correlations"))
+    t["kpi"] = [_.pgettext("kpi", str(k)) for k in t["kpi"]]
+    out.append(md_table(t[["label", "kpi", "n", "r", "ci_low", "ci_high", "p", "p_adj"]], digits=3, tr=_,
+                        headers={"label": _("scale"), "kpi": _("KPI"), "ci_low": _("CI low"), "ci_high": _("CI high"),
+                                 "p_adj": _("p adj")}))
     if res.has("table", "validity_partial"):
         part = res.table("validity_partial")
-        out.append("\nPartial correlations of the total score, controlling for "
-                   + ", ".join(sorted(set(", ".join(part["covariates"].astype(str)).split(", ")))) + ":\n")
-        out.append(md_table(part, digits=3))
+        out.append("\n" + _("Partial correlations of the total score, controlling for {covariates}:", covariates=", ".join(
+            sorted(set(", ".join(part["covariates"].astype(str)).split(", "))))) + "\n")
+        out.append(md_table(part, digits=3, tr=_))
     return "\n".join(out)
 
 
 def training_section(res: StudyResults) -> str:
+    _ = _lang(res)
     conf = res.params.get("confidence")
     tr = res.training
     if not tr.get("total"):
-        reason = dict(not_studied(res)).get("pre/post change in competency scores", "one wave only")
-        out = [f"Not studied: {reason}.\n"]
+        reason = dict(not_studied(res)).get("pre/post change in competency scores", _("one wave only"))
+        out = [_("Not studied: {reasons}.", reasons=reason) + "\n"]
         sat = tr.get("training_satisfaction") or {}
         if sat:
-            out.append(_satisfaction(sat))
+            out.append(_satisfaction(sat, _))
         return "\n".join(out)
-    out = [f"Design: **{tr.get('design', 'pre/post')}** (waves {', '.join(md_text(w) for w in tr.get('waves', []))}). "
-           "Paired t-tests on agents with both waves; Cohen's d_z = mean difference / SD of differences, with a "
-           "noncentral-t CI; Wilcoxon signed-rank test as in R's `wilcox.test` (zeros dropped; exact p for small n "
-           "without ties, else normal approximation with continuity correction).\n"]
-    pp_ = res.table("training_prepost")
+    out = [_("Design: **{design}** (waves {waves}). Paired t-tests on agents with both waves; Cohen's d_z = mean "
+             "difference / SD of differences, with a noncentral-t CI; Wilcoxon signed-rank test as in R's "
+             "`wilcox.test` (zeros dropped; exact p for small n without ties, else normal approximation with "
+             "continuity correction).", design=_.pgettext("design", tr.get("design", "pre/post")),
+             waves=", ".join(md_text(w) for w in tr.get("waves", []))) + "\n"]
+    pp_ = localise(res, res.table("training_prepost"))
+    pp_["group"] = [_group(res, g) for g in pp_["group"].astype(str)]
     dims = [d["scale"] for d in res.reliability["summary"].get("dimension_alphas") or []]
+    heads = {"group": _("group"), "label": _("scale"), "pre_mean": _("pre mean"), "post_mean": _("post mean"),
+             "mean_diff": _("mean diff"), "ci_low": _("CI low"), "ci_high": _("CI high"), "cohens_dz": "d_z",
+             "dz_ci_low": _("d_z CI low"), "dz_ci_high": _("d_z CI high"), "wilcoxon_p": _("Wilcoxon p")}
     out.append(md_table(pp_[pp_["scale"].astype(str).isin(["total"] + dims)][
         ["group", "label", "n", "pre_mean", "post_mean", "mean_diff", "ci_low", "ci_high", "p", "cohens_dz",
-         "dz_ci_low", "dz_ci_high", "wilcoxon_p"]], digits=3))
+         "dz_ci_low", "dz_ci_high", "wilcoxon_p"]], digits=3, tr=_, headers=heads))
     if res.has("table", "training_waves"):
         w = res.table("training_waves")
-        w = w[w["scale"] == "total"]
-        out.append("\nChange between waves (total score; the last row of each group compares the first and the "
-                   "last wave — did the gain hold?):\n")
+        w = w[w["scale"] == "total"].copy()
+        w["group"] = [_group(res, g) for g in w["group"].astype(str)]
+        out.append("\n" + _("Change between waves (total score; the last row of each group compares the first and the "
+                            "last wave — did the gain hold?):") + "\n")
         out.append(md_table(w[["group", "from_wave", "to_wave", "n", "mean_diff", "ci_low", "ci_high", "p",
-                               "cohens_dz"]], digits=3))
+                               "cohens_dz"]], digits=3, tr=_, headers={**heads, "from_wave": _("from wave"),
+                                                                       "to_wave": _("to wave")}))
     a = tr.get("ancova")
     if a:
-        out.append(f"\n**ANCOVA** (post ~ pre + group, control as reference): trained − control = {num(a['b'], 3)} "
-                   f"(SE {num(a['se'], 3)}, {ci(a['ci_low'], a['ci_high'], 3, conf)}, {p_value(a['p'])}, "
-                   f"n = {a['n']}).\n")
+        out.append("\n" + _("**ANCOVA** (post ~ pre + group, control as reference): trained − control = {b} (SE {se}, "
+                            "{ci}, {p}, n = {n}).", b=_.num(a["b"], 3), se=_.num(a["se"], 3),
+                            ci=_.ci(a["ci_low"], a["ci_high"], 3, conf), p=_.p_value(a["p"]), n=a["n"]) + "\n")
     else:
-        out.append(f"\nNo comparison against a control group (groups: {', '.join(tr.get('groups') or []) or 'none'}); "
-                   "ANCOVA, the mixed model and the difference-in-differences need both `trained` and `control`.\n")
+        out.append("\n" + _("No comparison against a control group (groups: {groups}); ANCOVA, the mixed model and the "
+                            "difference-in-differences need both `trained` and `control`.",
+                            groups=", ".join(tr.get("groups") or []) or _("none")) + "\n")
     mx = tr.get("mixed")
     if mx:
         e = mx["effect"]
-        out.append(f"**Mixed model** (post ~ pre + group, random intercept for {mx['n_groups']} teams, REML): "
-                   f"trained − control = {num(e['b'], 3)} (SE {num(e['se'], 3)}, {ci(e['ci_low'], e['ci_high'], 3, conf)}, "
-                   f"{p_value(e['p'])}); intraclass correlation of teams {num(mx['icc'], 3)}.\n")
+        out.append(_("**Mixed model** (post ~ pre + group, random intercept for {teams} teams, REML): trained − "
+                     "control = {b} (SE {se}, {ci}, {p}); intraclass correlation of teams {icc}.", teams=mx["n_groups"],
+                     b=_.num(e["b"], 3), se=_.num(e["se"], 3), ci=_.ci(e["ci_low"], e["ci_high"], 3, conf),
+                     p=_.p_value(e["p"]), icc=_.num(mx["icc"], 3)) + "\n")
     d = tr.get("did_fcr") or {}
     if d:
-        out.append(f"**Difference-in-differences** on the agent-month FCR panel (percentage points, training months "
-                   f"excluded, SEs clustered by agent): {num(d.get('estimate'), 3)} pp "
-                   f"({ci(d.get('ci_low'), d.get('ci_high'), 3, conf)}, {p_value(d.get('p'))}, "
-                   f"{d.get('n')} agent-months, {d.get('n_clusters')} agents).\n")
+        out.append(_("**Difference-in-differences** on the agent-month FCR panel (percentage points, training months "
+                     "excluded, SEs clustered by agent): {estimate} pp ({ci}, {p}, {n} agent-months, {clusters} "
+                     "agents).", estimate=_.num(d.get("estimate"), 3), ci=_.ci(d.get("ci_low"), d.get("ci_high"), 3, conf),
+                     p=_.p_value(d.get("p")), n=d.get("n"), clusters=d.get("n_clusters")) + "\n")
     mom = tr.get("focus_month_on_month") or {}
     if mom:
         ft = mom.get("fcr_test", {})
-        out.append(f"**Team {md_text(mom['team'])}, month on month** ({mom['before_month']} → {mom['after_month']}): FCR "
-                   f"{pct(mom['fcr_before'])} → {pct(mom['fcr_after'])} ({pp(mom['fcr_change_pp'])}); paired test on "
-                   f"the agents' own FCR: mean change {num(ft.get('mean_diff'), 2)} pp, {p_value(ft.get('p'))}, "
-                   f"n = {ft.get('n')}.\n")
-    names = {"focus_team_paired": "focus team, questionnaire pre/post", "focus_team_fcr": "focus team, FCR month on month",
-             "main_group_paired": f"{tr.get('main_group', 'trained')}, questionnaire pre/post"}
+        out.append(_("**Team {team}, month on month** ({before} → {after}): FCR {fcr_before} → {fcr_after} ({change}); "
+                     "paired test on the agents' own FCR: mean change {diff} pp, {p}, n = {n}.",
+                     team=md_text(mom["team"]), before=_.month(mom["before_month"]), after=_.month(mom["after_month"]),
+                     fcr_before=_.pct(mom["fcr_before"]), fcr_after=_.pct(mom["fcr_after"]),
+                     change=_.pp(mom["fcr_change_pp"]), diff=_.num(ft.get("mean_diff"), 2), p=_.p_value(ft.get("p")),
+                     n=ft.get("n")) + "\n")
+    names = {"focus_team_paired": _("focus team, questionnaire pre/post"),
+             "focus_team_fcr": _("focus team, FCR month on month"),
+             "main_group_paired": _("{group}, questionnaire pre/post",
+                                    group=_group(res, tr.get("main_group", "trained")))}
     for key, sens in (tr.get("sensitivity") or {}).items():
-        out.append(f"- Sensitivity ({names.get(key, key.replace('_', ' '))}): with n = {sens['n']} and "
-                   f"α = {num(sens['alpha'], 2)}, the design has {int(round(sens['power'] * 100))}% power only for "
-                   f"effects of {sens['effect_name']} ≥ {num(sens['min_effect'], 2)}.")
+        out.append(_("- Sensitivity ({name}): with n = {n} and α = {alpha}, the design has {power}% power only for "
+                     "effects of {effect_name} ≥ {effect}.", name=names.get(key, key.replace("_", " ")), n=sens["n"],
+                     alpha=_.num(sens["alpha"], 2), power=int(round(sens["power"] * 100)),
+                     effect_name=sens["effect_name"], effect=_.num(sens["min_effect"], 2)))
     out.append("")
     sat = tr.get("training_satisfaction") or {}
     if sat:
-        out.append(_satisfaction(sat))
+        out.append(_satisfaction(sat, _))
     return "\n".join(out)
 
 
-def _satisfaction(sat: dict[str, Any]) -> str:
-    return (f"Training satisfaction: {sat['n_satisfied']} of {sat['n_rated']} rated trainees "
-            f"({pct(sat['share_satisfied'], 1)}) gave {sat['satisfied_min']} or more out of 5.\n")
+def _group(res, group: str) -> str:
+    """A group name of the training tables ('trained', 'control', 'team VIP') in the report's language."""
+    _ = _lang(res)
+    if group.startswith("team "):
+        return _("team {team}", team=group[5:])
+    return _.pgettext("group", group)
+
+
+def _satisfaction(sat: dict[str, Any], tr: i18n.Language | None = None) -> str:
+    _ = tr or i18n.get("en")
+    return _("Training satisfaction: {n_satisfied} of {n_rated} rated trainees ({share}) gave {min} or more out of 5.",
+             n_satisfied=sat["n_satisfied"], n_rated=sat["n_rated"], share=_.pct(sat["share_satisfied"], 1),
+             min=sat["satisfied_min"]) + "\n"
 
 
 def trends_section(res: StudyResults) -> str:
+    _ = _lang(res)
     out = []
     if not res.has("table", "trends_its"):
         reason = dict(not_studied(res)).get(
-            "centre KPI trends around the intervention (interrupted time series)", "no centre KPIs given")
-        out.append(f"Centre KPI trends not studied: {reason}.\n")
+            "centre KPI trends around the intervention (interrupted time series)", _("no centre KPIs given"))
+        out.append(_("Centre KPI trends not studied: {reason}.", reason=reason) + "\n")
     else:
         its = res.table("trends_its")
-        out.append("Segmented regression y = b0 + b1·t + b2·post + b3·(t − t0)·post on monthly centre KPIs (percent), "
-                   f"standard errors: **{its['se'].iloc[0]}**.\n")
+        out.append(_("Segmented regression y = b0 + b1·t + b2·post + b3·(t − t0)·post on monthly centre KPIs (percent), "
+                     "standard errors: **{se}**.", se=_.pgettext("se", str(its["se"].iloc[0]))) + "\n")
+        its = its.copy()
+        if "kpi" in its.columns:
+            its["label"] = [_.pgettext("kpi-in-sentence", str(k)) for k in its["kpi"]]
         out.append(md_table(its[["label", "first", "last", "pre_slope", "level_change", "level_ci_low",
                                  "level_ci_high", "level_p", "slope_change", "slope_ci_low", "slope_ci_high",
-                                 "slope_p"]], digits=3))
+                                 "slope_p"]], digits=3, tr=_, headers={
+            "label": _("KPI"), "first": _("first"), "last": _("last"), "pre_slope": _("pre slope"),
+            "level_change": _("level change"), "level_ci_low": _("level CI low"), "level_ci_high": _("level CI high"),
+            "level_p": _("level p"), "slope_change": _("slope change"), "slope_ci_low": _("slope CI low"),
+            "slope_ci_high": _("slope CI high"), "slope_p": _("slope p")}))
     par = res.trends.get("pareto")
     if par:
-        out.append(f"\n**Customer survey** ({par['n_respondents']} customers, {par['n_mentions']} mentions): the top "
-                   f"three wishes — {', '.join(md_text(t) for t in par['top'])} — make up {pct(par['top_share'], 1)} "
-                   f"of mentions.\n")
-        out.append(md_table(res.table("customer_pareto"), digits=3))
+        out.append("\n" + _("**Customer survey** ({n} customers, {mentions} mentions): the top three wishes — {top} — "
+                            "make up {share} of mentions.", n=par["n_respondents"], mentions=par["n_mentions"],
+                            top=", ".join(md_text(t) for t in par["top"]), share=_.pct(par["top_share"], 1)) + "\n")
+        out.append(md_table(res.table("customer_pareto"), digits=3, tr=_))
     return "\n".join(out)
 
 
 def coaching_section(res: StudyResults) -> str:
+    _ = _lang(res)
     co = res.coaching
-    out = [f"Weak spots use the **{md_text(co['wave'])}** wave; a competency is a team weak spot when it is among the "
-           f"team's three lowest or at least {co['weak_gap']} below the centre mean."]
+    out = [_("Weak spots use the **{wave}** wave; a competency is a team weak spot when it is among the team's three "
+             "lowest or at least {gap} below the centre mean.", wave=md_text(co["wave"]), gap=co["weak_gap"])]
     if co.get("n_team_weak_spots") is not None:
-        out.append(f" {co['n_team_weak_spots']} team weak spots across {co['n_teams']} teams.")
-    out.append(f" {co['n_agents_with_weak_spots']} of {co['n_agents']} agents have at least one personal weak spot")
+        out.append(_(" {n} team weak spots across {teams} teams.", n=co["n_team_weak_spots"], teams=co["n_teams"]))
+    out.append(_(" {n} of {total} agents have at least one personal weak spot", n=co["n_agents_with_weak_spots"],
+                 total=co["n_agents"]))
     if co.get("n_mentoring_pairs") is not None:
-        out.append(f"; {co['n_mentoring_pairs']} mentoring pairs (matched on {co.get('mentoring_basis')})")
-    out.append(".\n\n")
+        out.append(_("; {n} mentoring pairs (matched on {basis})", n=co["n_mentoring_pairs"],
+                     basis=_.pgettext("basis", str(co.get("mentoring_basis")))))
+    out.append(_(".") + "\n\n")
     centre = res.table("coaching_centre_profile") if res.has("table", "coaching_centre_profile") else None
     if centre is not None:
-        out.append("Centre profile, weakest first:\n\n")
-        out.append(md_table(centre.sort_values("rank")[["label", "mean", "sd", "n"]].rename(
-            columns={"label": "Competency", "mean": "Mean", "sd": "SD"}), digits=2))
+        out.append(_("Centre profile, weakest first:") + "\n\n")
+        centre = localise(res, centre)
+        out.append(md_table(centre.sort_values("rank")[["label", "mean", "sd", "n"]], digits=2, tr=_, headers={
+            "label": _("Competency"), "mean": _("Mean"), "sd": _("SD")}))
     w = co.get("attrition_watch")
     if w and w.get("trained_agents") is not None:
-        out.append(f"\nAttrition watch: {w['training_period_leavers']} of {w['trained_agents']} trained agents left "
-                   f"during the training period ({pct(w['training_period_attrition'], 1)}).")
+        out.append("\n" + _("Attrition watch: {left} of {trained} trained agents left during the training period "
+                            "({share}).", left=w["training_period_leavers"], trained=w["trained_agents"],
+                            share=_.pct(w["training_period_attrition"], 1)))
     if w and w.get("top_performers") is not None:
-        out.append(f" {w['top_performer_leavers']} of the {w['top_performers']} top-{int(round(w['top_share'] * 100))}% "
-                   f"performers left ({pct(w['top_performer_attrition'], 1)} vs {pct(w['other_attrition'], 1)} of the "
-                   f"others).\n")
+        out.append(_(" {left} of the {top} top-{share}% performers left ({rate} vs {other} of the others).",
+                     left=w["top_performer_leavers"], top=w["top_performers"], share=int(round(w["top_share"] * 100)),
+                     rate=_.pct(w["top_performer_attrition"], 1), other=_.pct(w["other_attrition"], 1)) + "\n")
     return "".join(out)
 
 
 def provenance_section(res: StudyResults) -> str:
-    import json
-
+    _ = _lang(res)
     path = res.params.report_dir / "manifest.json"
     if not path.is_file():
-        return "No run manifest was found (the stages were not run through `ccstudy run`).\n"
-    m = json.loads(path.read_text(encoding="utf-8"))
+        return _("No run manifest was found (the stages were not run through `ccstudy run`).") + "\n"
+    m = manifest(res)
     rows = [{"Input": v["path"], "SHA-256": (v["sha256"] or "")[:16] + "…", "Bytes": v.get("bytes")}
-            for v in m["inputs"].values()]
-    return (f"Study `{m['study']}`, params `{m['params_path']}` (SHA-256 `{m['params_sha256'][:16]}…`), "
-            f"git commit `{(m['git'].get('commit') or 'unknown')[:12]}`, Python {m['python']}.\n\n"
-            + md_table(pd.DataFrame(rows))
-            + "\nPackage versions: " + ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v) + ".\n")
+            for v in (m.get("inputs") or {}).values()]
+    return (_("Study `{study}`, params `{params}` (SHA-256 `{digest}…`), git commit `{commit}`, Python {python}.",
+              study=m["study"], params=m["params_path"], digest=(m["params_sha256"] or "")[:16],
+              commit=((m.get("git") or {}).get("commit") or _("unknown"))[:12], python=m["python"]) + "\n\n"
+            + md_table(pd.DataFrame(rows), tr=_, headers={"Input": _("Input"), "Bytes": _("Bytes")})
+            + "\n" + _("Package versions: {list}.", list=", ".join(
+                f"{k} {v}" for k, v in (m.get("packages") or {}).items() if v)) + "\n")
 
 
 def team_profile_figure(res: StudyResults, team: str):
