@@ -123,7 +123,16 @@ def correlation_heatmap(table: pd.DataFrame, kpi_labels: dict[str, str], method:
 
 
 def prepost_means(prepost: pd.DataFrame, scales: list[str], labels: dict[str, str],
-                  scale: tuple[int, int] = (1, 5), waves: tuple[str, str] = ("pre", "post")) -> plt.Figure:
+                  scale: tuple[int, int] = (1, 5), waves: tuple[str, str] = ("pre", "post"), tr=None,
+                  group_names: dict[str, str] | None = None) -> plt.Figure:
+    """Mean score before and after training per group, one panel per scale.
+
+    *tr* (a :class:`ccstudy.i18n.Language`) gives the titles and axis text in the report's
+    language, *group_names* the legend's group names; without them the text is English.
+    """
+    from ccstudy import i18n
+
+    _ = tr or i18n.get("en")
     _style()
     t = prepost[prepost["scale"].isin(scales)]
     groups = list(dict.fromkeys(t["group"]))
@@ -133,17 +142,22 @@ def prepost_means(prepost: pd.DataFrame, scales: list[str], labels: dict[str, st
         sub = t[t["scale"] == s].set_index("group").reindex(groups)
         for i, g in enumerate(groups):
             col = PALETTE.get(g, PALETTE["focus"])
-            ax.plot([0, 1], [sub.loc[g, "pre_mean"], sub.loc[g, "post_mean"]], marker="o", color=col, label=g)
+            ax.plot([0, 1], [sub.loc[g, "pre_mean"], sub.loc[g, "post_mean"]], marker="o", color=col,
+                    label=(group_names or {}).get(g, g))
         ax.set_xticks([0, 1], [str(w) for w in waves])
         ax.set_title(labels.get(s, s), fontsize=10)
-    axes[0].set_ylabel(f"Mean score ({scale[0]}–{scale[1]})")
+    axes[0].set_ylabel(_("Mean score ({lo}–{hi})", lo=scale[0], hi=scale[1]))
     axes[-1].legend(loc="best", fontsize=8)
-    fig.suptitle("Questionnaire scores before and after training", fontweight="bold")
+    fig.suptitle(_("Questionnaire scores before and after training"), fontweight="bold")
     fig.tight_layout()
     return fig
 
 
-def its_panels(fitted: pd.DataFrame, intervention: str, labels: dict[str, str]) -> plt.Figure:
+def its_panels(fitted: pd.DataFrame, intervention: str, labels: dict[str, str], tr=None) -> plt.Figure:
+    """Observed monthly centre KPIs, the segmented fit and the no-change projection, one panel per KPI."""
+    from ccstudy import i18n
+
+    _ = tr or i18n.get("en")
     _style()
     kpis = list(dict.fromkeys(fitted["kpi"]))
     fig, axes = plt.subplots(1, len(kpis), figsize=(3.4 * len(kpis), 3.2))
@@ -151,19 +165,19 @@ def its_panels(fitted: pd.DataFrame, intervention: str, labels: dict[str, str]) 
     for ax, k in zip(axes, kpis):
         sub = fitted[fitted["kpi"] == k]
         x = np.arange(len(sub))
-        ax.plot(x, sub["observed"], "o", ms=3, color=PALETTE["line"], label="observed")
-        ax.plot(x, sub["fitted"], "-", color=PALETTE["trained"], label="segmented fit")
+        ax.plot(x, sub["observed"], "o", ms=3, color=PALETTE["line"], label=_("observed"))
+        ax.plot(x, sub["fitted"], "-", color=PALETTE["trained"], label=_("segmented fit"))
         post = (sub["month"] >= intervention).to_numpy()
         ax.plot(x[post], sub["counterfactual"].to_numpy()[post], "--", color=PALETTE["control"],
-                label="no-change projection")
+                label=_("no-change projection"))
         i0 = int(np.argmax(post))
         ax.axvline(i0 - 0.5, color="#b22222", lw=1)
         ticks = [0, i0, len(sub) - 1]
-        ax.set_xticks(ticks, [sub["month"].iloc[i] for i in ticks], fontsize=8)
+        ax.set_xticks(ticks, [_.month(sub["month"].iloc[i]) for i in ticks], fontsize=8)
         ax.set_title(labels.get(k, k), fontsize=10)
         ax.set_ylabel("%")
     axes[0].legend(fontsize=7, loc="best")
-    fig.suptitle(f"Centre KPIs: programme from {intervention}", fontweight="bold")
+    fig.suptitle(_("Centre KPIs: programme from {month}", month=_.month(intervention)), fontweight="bold")
     fig.tight_layout()
     return fig
 

@@ -423,7 +423,7 @@ def execute_inprocess(nb, parameters: dict[str, Any], cwd: Path, name: str):
         for o in objs:
             current.append(_display_output(o))
 
-    ns: dict[str, Any] = {"__name__": "__main__"}
+    ns: dict[str, Any] = {"__name__": "__main__", "display": display}  # display() is a builtin in Jupyter
     saved = ipd.display, display_functions.display
     ipd.display = display_functions.display = display
     old_cwd = os.getcwd()

@@ -855,6 +855,41 @@ def provenance_section(res: StudyResults) -> str:
                 f"{k} {v}" for k, v in (m.get("packages") or {}).items() if v)) + "\n")
 
 
+def training_figure(res: StudyResults):
+    """Questionnaire means before and after training by group, in the report's language (None without them)."""
+    if not res.has("table", "training_prepost"):
+        return None
+    from ccstudy import figures
+
+    _ = _lang(res)
+    pp_ = res.table("training_prepost")
+    dims = [d["scale"] for d in res.reliability["summary"].get("dimension_alphas") or []]
+    scales = [s for s in ["total"] + dims if s in set(pp_["scale"].astype(str))]
+    if not scales or not {"pre_mean", "post_mean"} <= set(pp_.columns):
+        return None
+    labels = {s: _label(res, s, str(lab)) for s, lab in zip(pp_["scale"].astype(str), pp_["label"].astype(str))}
+    labels["total"] = _("Total scale")
+    tr_ = res.training or {}
+    waves = (str(tr_.get("pre", "pre")), str(tr_.get("post", "post")))
+    groups = {g: _group(res, g) for g in pp_["group"].astype(str)}
+    return figures.prepost_means(pp_, scales, labels, scale=res.scale, waves=waves, tr=_, group_names=groups)
+
+
+def trends_figure(res: StudyResults):
+    """The centre KPI series around the intervention, in the report's language (None without them)."""
+    if not res.has("table", "trends_fitted"):
+        return None
+    from ccstudy import figures
+
+    _ = _lang(res)
+    fitted = res.table("trends_fitted")
+    intervention = res.params.get("trends.intervention")
+    if fitted.empty or not intervention:
+        return None
+    labels = {k: _.pgettext("kpi-title", str(k)) for k in fitted["kpi"].astype(str)}
+    return figures.its_panels(fitted, str(intervention), labels, tr=_)
+
+
 def team_profile_figure(res: StudyResults, team: str):
     """The team's competency profile against the centre, drawn in the report's language from the bundle's
     tables (``coaching_team_profiles``, ``coaching_centre_profile``); None when they are missing."""
