@@ -724,6 +724,7 @@ def render_study(params_path: str | Path, formats: Iterable[str] = ("html", "pdf
 
     params = load_params(params_path)
     formats = list(formats)
+    typst_font_paths()  # a missing CJK font stops here, before any report, with how to install it
     primary = i18n.study_language(params)
     langs = [i18n.check_language(x) for x in (languages or i18n.study_languages(params))]
     names = [r for r in (reports or REPORTS) if (REPORT_DIR / f"{r}.qmd").is_file()]
