@@ -53,7 +53,9 @@ def test_heatmap_with_chinese_team_and_competency_names_logs_no_missing_glyph():
 
 
 def test_without_the_cjk_font_figures_stop_with_a_clear_error(monkeypatch, tmp_path):
-    monkeypatch.setattr(figures, "FONT_DIRS", (tmp_path,))
+    from ccstudy import fonts
+
+    monkeypatch.setattr(fonts, "FONT_DIRS", (tmp_path,))
     monkeypatch.delenv("CCSTUDY_FONT_DIR", raising=False)
     figures.register_fonts.cache_clear()
     try:

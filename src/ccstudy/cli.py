@@ -46,7 +46,7 @@ def _handle(exc: BaseException, debug: bool) -> int:
         return EXIT_INPUT
     from ccstudy.render import RenderError
 
-    from ccstudy.figures import FontMissing
+    from ccstudy.fonts import FontMissing
     from ccstudy.i18n import LanguageError
 
     if isinstance(exc, (StageFailed, RenderError, FontMissing, LanguageError)):

@@ -8,7 +8,6 @@ metadata so the PNG bytes are stable.
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 
 import matplotlib
@@ -24,42 +23,8 @@ import seaborn as sns  # noqa: E402
 PALETTE = {"trained": "#1f6f8b", "control": "#9aa5b1", "focus": "#d1603d", "line": "#333333"}
 
 
-# Debian's fonts-noto-cjk (scripts/system-deps.sh installs it); CCSTUDY_FONT_DIR adds a folder to search.
-FONT_DIRS = (Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts/noto-cjk"),
-             Path("/usr/share/fonts/google-noto-cjk"), Path("/usr/local/share/fonts"))
-CJK_FONT_FILES = {"sans": "NotoSansCJK-Regular.ttc", "serif": "NotoSerifCJK-Regular.ttc"}
-CJK_BOLD_FILE = "NotoSansCJK-Bold.ttc"
-LATIN_FONT = "DejaVu Sans"
-CJK_FAMILY = "Noto Sans CJK SC"
-
-
-class FontMissing(RuntimeError):
-    """A font the figures or reports need is not installed (the message says how to install it)."""
-
-
-def font_dirs() -> list[Path]:
-    extra = os.environ.get("CCSTUDY_FONT_DIR")
-    return ([Path(extra)] if extra else []) + list(FONT_DIRS)
-
-
-def cjk_font_file(kind: str = "sans") -> Path:
-    """Path of the Noto CJK collection (*kind* ``sans`` or ``serif``).
-
-    Raises
-    ------
-    FontMissing
-        Naming the file looked for, the folders searched and the package to install, so a
-        missing font stops a figure or report at its start instead of drawing empty boxes.
-    """
-    name = CJK_FONT_FILES[kind]
-    dirs = font_dirs()
-    for d in dirs:
-        if (d / name).is_file():
-            return d / name
-    raise FontMissing(
-        f"the CJK font {name} was not found in {', '.join(map(str, dirs))}: Chinese text in figures and "
-        f"reports needs it. Install it with `scripts/system-deps.sh` (Debian/Ubuntu package fonts-noto-cjk) "
-        f"or set CCSTUDY_FONT_DIR to a folder holding {name}.")
+from ccstudy.fonts import (CJK_BOLD_FILE, CJK_FAMILY, CJK_FONT_FILES, FONT_DIRS, LATIN_FONT,  # noqa: E402,F401
+                           FontMissing, cjk_font_file, font_dirs)
 
 
 @functools.lru_cache(maxsize=None)

@@ -321,7 +321,7 @@ def typst_fonts(tr: "Language") -> tuple[str, str]:
 
 def typst_font_paths() -> list[str]:
     """Folders typst searches for the CJK fonts; a missing font is a clear error here, not tofu."""
-    from ccstudy.figures import cjk_font_file
+    from ccstudy.fonts import cjk_font_file
 
     return sorted({str(cjk_font_file("serif").parent), str(cjk_font_file("sans").parent)})
 
