@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+SPARK_STAMP := $(VENV)/.installed-spark
 PARAMS ?= params/default.yaml
 
 $(STAMP): pyproject.toml
@@ -14,12 +15,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
-.PHONY: help install study run report validate test test-fast bench synth lint clean system-deps
+# The Spark KPI backend: PySpark (the [spark] extra) and a Java runtime (Debian's JRE 17 when java is missing).
+$(SPARK_STAMP): $(STAMP)
+	@command -v java >/dev/null 2>&1 || { echo "installing Java 17 for Spark (openjdk-17-jre-headless)"; \
+	  (apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get \
+	   -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null) \
+	  || { echo "could not install Java: run 'apt-get install openjdk-17-jre-headless' as root"; exit 1; }; }
+	$(BIN)/python -m pip install --quiet -e '.[test,spark]'
+	@touch $(SPARK_STAMP)
+
+.PHONY: help install spark study run report validate test test-fast bench synth lint clean system-deps
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}'
 
 install: $(STAMP) system-deps ## Create .venv and install ccstudy with everything it needs
+
+spark: $(SPARK_STAMP) ## Add the Spark KPI backend: PySpark (the [spark] extra) and Java 17 when missing
 
 study: $(STAMP) system-deps ## Run the default study end to end: validate, analyse, render (PARAMS=... for another)
 	$(BIN)/ccstudy study $(PARAMS)
@@ -36,7 +48,7 @@ validate: $(STAMP) ## Check the inputs only; exit 2 on problems
 system-deps: ## Install the system packages the tests need (chromium, poppler-utils, fonts) when missing
 	bash scripts/system-deps.sh
 
-test: $(STAMP) system-deps ## Run the whole test suite
+test: $(STAMP) system-deps $(SPARK_STAMP) ## Run the whole test suite (with the Spark extra its KPI tests need)
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP) system-deps ## Run the tests without the end-to-end runs

@@ -156,3 +156,55 @@ def test_catalogues_compile_from_po_without_a_build_step():
     assert not list((SRC / "locales").rglob("*.mo"))
     i18n._compiled.cache_clear()
     assert i18n.get("zh")("The answers") == "结论"
+
+
+def test_analysis_labels_and_skip_reasons_of_the_stages_are_translated_in_reports():
+    """Stages write analysis labels and skip reasons in English; reports show known ones in their language."""
+    from types import SimpleNamespace
+
+    from ccstudy import plan, report
+
+    known = _ids(_catalogue("zh"))
+    for _stage, label in plan.ANALYSES.values():
+        assert ("analysis", label) in known, f"analysis label missing from the catalogues: {label!r}"
+    for reason in (plan.NO_AGENT_KPIS, plan.NO_ROSTER, plan.ONE_WAVE):
+        assert ("skip-reason", reason) in known, f"skip reason missing from the catalogues: {reason!r}"
+    for _pattern, msgid in report._REASON_PATTERNS:
+        assert ("skip-reason", msgid) in known, msgid
+    # every reason make_plan can give for a study with no optional input and one wave
+    p = plan.make_plan(SimpleNamespace(get=lambda key, default=None: {"waves.order": ["pre"]}.get(key, default)),
+                       {"items": {"item_id"}, "responses": {"agent_id"}}, {"n_items": 2})
+    zh, en = SimpleNamespace(tr=i18n.get("zh")), SimpleNamespace(tr=i18n.get("en"))
+    assert p.skipped
+    for reason in set(p.skipped.values()):
+        assert re.search(r"[\u4e00-\u9fff]", report.skip_reason(zh, reason)), reason
+        assert report.skip_reason(en, reason) == reason
+    for _a, label in plan.ANALYSES.values():
+        assert re.search(r"[\u4e00-\u9fff]", report.skip_label(zh, label)), label
+    assert report.skip_reason(zh, "2 items: a factor model needs at least 3") == "仅有2个题目：因子模型至少需要3个"
+    assert report.skip_reason(zh, "focus team 'VIP' has no respondents") == "重点团队'VIP'没有作答者"
+    # text the catalogues do not know (an error message, a new label) is shown as written
+    assert report.skip_reason(zh, "lavaan did not converge") == "lavaan did not converge"
+    assert report.skip_label(zh, "some new analysis") == "some new analysis"
+    assert report.skip_reason(zh, "") == ""
+
+
+def test_training_and_gap_sentences_in_chinese_keep_their_numbers():
+    from ccstudy import report
+
+    zh = i18n.get("zh")
+    tr = {"main_group": "trained",
+          "reliable_change": {"total": {
+              "trained": {"n": 200, "n_improved": 30, "share_improved": 0.15, "share_deteriorated": 0.01},
+              "control": {"n": 180, "n_improved": 5, "share_improved": 0.028, "share_deteriorated": 0.02}}},
+          "invariance": {"holds": "metric"}}
+    s = report.reliable_change_sentence(tr, zh)
+    assert s == ("培训组坐席中有**15%**（200人中30人）的总分提升幅度超出测量误差（可靠变化指数），1%明显下降；"
+                 "对照组中提升的占3%，下降的占2%。")
+    assert "度量不变性" in report.invariance_sentence(tr, zh) and "仅部分有效" in report.invariance_sentence(tr, zh)
+    assert "标量不变性" in report.invariance_sentence({"invariance": {"holds": "scalar"}}, zh)
+    co = {"gap_kinds": {"T": {"main": "soft_skill"}, "U": {"main": "knowledge"}, "W": {"main": "mixed"}}}
+    assert report.gap_kind_sentence(co, "T", zh).startswith("其短板以**软技能**为主")
+    assert report.gap_kind_sentence(co, "U", zh, whose=zh("The team's")).startswith("本团队的短板以**知识**为主")
+    assert report.gap_kind_sentence(co, "W").startswith("Its gaps are a **mix** of soft-skill and knowledge gaps")
+    assert zh.pgettext("format", "{first} {then}", first="甲。", then="乙。") == "甲。乙。"

@@ -33,6 +33,8 @@ class FakeExecutor:
 
     def __call__(self, stage, params, out_nb, kernel_manager_class=None):
         t0 = time.perf_counter()
+        self.managers = getattr(self, "managers", {})
+        self.managers[stage] = kernel_manager_class
         with self.lock:
             self.now_running.add(stage)
             self.max_running = max(self.max_running, len(self.now_running))
@@ -66,7 +68,7 @@ def _run(study, monkeypatch, jobs, **kw):
     monkeypatch.setattr(pipeline, "_execute", fake)
     events = []
     try:
-        result = pipeline.run(study, jobs=jobs,
+        result = pipeline.run(study, jobs=jobs, prewarm=False,
                               on_event=lambda e, s, i: events.append((e, s, dict(i))))
     except pipeline.StageFailed as exc:
         result = exc
@@ -137,3 +139,28 @@ def test_default_jobs_is_the_cores_available():
     import os
 
     assert pipeline.default_jobs() == len(os.sched_getaffinity(0))
+
+
+def test_intake_kernel_starts_from_scratch_while_the_template_warms_up(study, monkeypatch):
+    """With pre-warmed kernels, only stages with an upstream stage use the template."""
+    from ccstudy import kernels
+
+    fake = FakeExecutor(seconds=0.05)
+    monkeypatch.setattr(pipeline, "_execute", fake)
+    monkeypatch.setattr(kernels, "Template", FakeTemplate)
+    pipeline.run(study, jobs=2, prewarm=True)
+    assert fake.managers.pop("00_intake") is None
+    assert set(fake.managers.values()) == {FakeTemplate.manager}
+
+
+class FakeTemplate:
+    manager = type("PrewarmedKernelManager", (), {})
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    def manager_class(self):
+        return self.manager

@@ -147,15 +147,27 @@ def test_rerun_with_unchanged_inputs_is_cached(study):
     assert [s.status for s in again.stages] == ["cached"] * len(pipeline.STAGES)
 
 
+def notebook_outputs(params) -> dict[str, list]:
+    """The cell outputs of every executed notebook, with the study's own root path blanked."""
+    out = {}
+    for nb in sorted((params.report_dir / "notebooks").glob("*.ipynb")):
+        cells = json.loads(nb.read_text(encoding="utf-8").replace(str(params.root), "<root>"))["cells"]
+        out[nb.name] = [[{k: v for k, v in o.items() if k != "execution_count"} for o in c.get("outputs", [])]
+                        for c in cells]
+    return out
+
+
 def test_two_runs_give_byte_identical_processed_data(study, tmp_path):
-    """The fixture's run ran two stages at a time; this one runs them one after another."""
+    """The fixture's run ran two stages at a time in pre-warmed kernels; this one runs them one
+    after another, each in a kernel started from scratch: same bytes, same notebook outputs."""
     other = make_study_root(tmp_path / "second")
-    pipeline.run(other, jobs=1)
+    pipeline.run(other, jobs=1, prewarm=False)
     a = tree_bytes(study["params"].processed_dir)
     b = tree_bytes(load_params(other).processed_dir)
     assert a.keys() == b.keys()
     differ = [k for k in a if a[k] != b[k]]
     assert not differ, f"files differ between runs: {differ}"
+    assert notebook_outputs(study["params"]) == notebook_outputs(load_params(other))
 
 
 def test_killed_run_resumes_and_gives_the_same_bytes(study, tmp_path):

@@ -19,6 +19,8 @@ Rules, in the order they are applied to the responses:
                         flagged in the ``straightliner`` column (``flag``) or dropped (``drop``).
 ``left_before_post``    the agent's roster exit_date is before the post wave started
                         (``cleaning.drop_left_before_post``): all their responses are dropped.
+                        Applies only when the study has a post wave, a roster with exit dates
+                        and a known post-wave start (``waves.post_start`` or submitted dates).
 
 Other inputs:
 
@@ -220,6 +222,8 @@ def post_wave_start(resp: pd.DataFrame, post: str, declared: Any = None) -> pd.T
     """Start of the post wave: ``waves.post_start`` when given, else the earliest post-wave submission."""
     if declared:
         return pd.Timestamp(declared)
+    if "submitted" not in resp.columns or "wave" not in resp.columns:
+        return None
     sub = resp.loc[resp["wave"] == post, "submitted"]
     return None if sub.dropna().empty else sub.min()
 
@@ -245,14 +249,14 @@ def clean_responses(resp: pd.DataFrame, items: list[str], params: Any, file: str
                     roster: pd.DataFrame | None = None, duplicates: np.ndarray | None = None,
                     cell_rows: np.ndarray | None = None) -> pd.DataFrame:
     """Apply every response rule in order; returns the kept rows (``_row`` kept, ``straightliner`` added)."""
-    waves = (str(params.get("waves.pre")), str(params.get("waves.post")))
+    post = params.get("waves.post")
     lo, hi = float(params.get("scale.min")), float(params.get("scale.max"))
     resp = resp.assign(**{POS: np.arange(len(resp))})
     if duplicates is not None:
         key = [c for c in ["agent_id", "wave", "submitted", *items] if c in resp.columns]
         resp = drop_duplicates(resp, np.asarray(duplicates, dtype=bool), key, file, log_)
     # the post wave starts with its earliest submission among the (deduplicated) responses
-    start = post_wave_start(resp, waves[1], params.get("waves.post_start"))
+    start = post_wave_start(resp, str(post), params.get("waves.post_start")) if post is not None else None
     resp = recode_out_of_range(resp, items, lo, hi, params.get("cleaning.out_of_range", "missing"), file, log_,
                                cell_rows=cell_rows)
     resp = drop_partial(resp, items, float(params.get("cleaning.min_answered_share", 0.8)), file, log_)

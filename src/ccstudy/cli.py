@@ -1,4 +1,4 @@
-"""Command line: ``ccstudy run | render | study | synth | validate | bench``.
+"""Command line: ``ccstudy run | render | study | synth | validate | init | kpi | bench``.
 
 Progress is shown here (Rich), never in the library.  Input problems exit with
 code 2 and a report naming file, row and column; a traceback is shown only with
@@ -179,29 +179,95 @@ def study(params: Path = typer.Argument(Path("params/default.yaml"), help="Study
 @app.command()
 def validate(params: Path = typer.Argument(..., help="Study params file"),
              debug: bool = typer.Option(False, "--debug")) -> None:
-    """Check the inputs only; write validation_report.md; exit 2 on problems."""
+    """Check the params and the inputs in one pass; write validation_report.md; say what the study will answer.
+
+    Exit code 2 when any problem is found (all of them are listed: params keys with their line and a
+    suggestion, input cells with file, row and column).
+    """
     from ccstudy.io import files
-    from ccstudy.io.validate import validate_study
-    from ccstudy.params import load_params
+    from ccstudy.io.validate import check_files
 
     try:
-        p = load_params(params)
-        report = validate_study(p)
-        out = files.write_text(p.report_dir / "validation_report.md", report.to_markdown())
+        p, report, checked = check_files(params)
+        out = files.write_text(p.report_dir / "validation_report.md", report.to_markdown()) if p is not None \
+            else None
     except Exception as exc:  # noqa: BLE001
         raise typer.Exit(_handle(exc, debug))
-    if report.ok:
+    if report.ok and p is not None and checked is not None:
         console.print(f"[green]All inputs pass validation.[/] Report: {_short(out)}", soft_wrap=True)
+        try:
+            console.print(_plan_summary(p, checked), highlight=False, markup=False, soft_wrap=True)
+        except Exception as exc:  # noqa: BLE001
+            raise typer.Exit(_handle(exc, debug))
         return
     err.print(report.to_text(), highlight=False, markup=False, soft_wrap=True)
-    err.print(f"Report written to {_short(out)}", highlight=False, markup=False, soft_wrap=True)
+    if out is not None:
+        err.print(f"Report written to {_short(out)}", highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(EXIT_INPUT)
+
+
+def _plan_summary(params, checked) -> str:
+    """What the study will and will not answer: the plan made from the cleaned tables (nothing is written)."""
+    from ccstudy.io.intake import clean_checked
+    from ccstudy.stages import study_plan
+
+    result = clean_checked(checked, params)
+    return study_plan(params, result.tables).summary()
+
+
+@app.command()
+def init(study: str = typer.Argument(..., help="Study id: letters, digits, '_', '-', '.' (a folder name)"),
+         from_dir: Path = typer.Option(None, "--from", help="Folder holding the exports "
+                                       "(default: data/raw/<study>)"),
+         force: bool = typer.Option(False, "--force", help="Overwrite an existing params file."),
+         debug: bool = typer.Option(False, "--debug", help="Show tracebacks.")) -> None:
+    """Scaffold params/<study>.yaml and data/raw/<study>/ from the exports you have, guessing the mapping."""
+    from ccstudy.io import scaffold
+    from ccstudy.params import STUDY_RE
+
+    if not STUDY_RE.match(study):
+        err.print(f"Error: the study id {study!r} is used as a folder name: letters, digits, '_', '-', '.' only",
+                  style="bold red", highlight=False, markup=False)
+        raise typer.Exit(EXIT_INPUT)
+    root = Path.cwd()
+    src = from_dir if from_dir is not None else root / "data" / "raw" / study
+    if not src.is_dir():
+        err.print(f"Error: no folder {_short(src)} (put the exports there, or name their folder with --from)",
+                  style="bold red", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INPUT)
+    try:
+        sc = scaffold.guess_study(src, study)
+        params_path, raw, copied = scaffold.write_study(sc, src, root, force=force)
+    except FileExistsError as exc:
+        err.print(f"Error: {exc}", style="bold red", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INPUT)
+    except Exception as exc:  # noqa: BLE001
+        raise typer.Exit(_handle(exc, debug))
+    console.print(f"[bold]Guessed[/] (check each):", highlight=False)
+    for note in sc.notes:
+        console.print(f"  - {note}", highlight=False, markup=False, soft_wrap=True)
+    if sc.unresolved:
+        console.print("[bold yellow]Could not guess[/] (fix in the params file):", highlight=False)
+        for u in sc.unresolved:
+            console.print(f"  - {u}", highlight=False, markup=False, soft_wrap=True)
+    if copied:
+        console.print(f"Copied {len(copied)} file(s), unchanged, to {_short(raw)}", highlight=False, soft_wrap=True)
+    console.print(f"[green]Wrote[/] {_short(params_path)}", highlight=False, soft_wrap=True)
+    console.print(f"Next: ccstudy validate {_short(params_path)}", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()
 def synth(out: Path = typer.Option(Path("data/raw/default"), "--out", help="Folder for the CSV files"),
-          seed: int = typer.Option(20160301, "--seed")) -> None:
-    """Generate the default study's raw data (seeded, byte-identical for a seed)."""
+          seed: int = typer.Option(20160301, "--seed"),
+          contacts: int = typer.Option(0, "--contacts", min=0,
+                                       help="Write a contact log of N contacts (Parquet, one file per month) "
+                                            "to --out instead of the study's CSV files."),
+          days: int = typer.Option(90, "--days", min=1, help="With --contacts: days the log covers."),
+          agents: int = typer.Option(800, "--agents", min=1, help="With --contacts: number of agents.")) -> None:
+    """Generate the default study's raw data (seeded, byte-identical for a seed), or a contact log."""
+    if contacts:
+        _synth_contacts(out, contacts, seed=seed, days=days, agents=agents)
+        return
     from ccstudy import synth as synth_mod
 
     res = synth_mod.write(out, seed=seed)
@@ -209,6 +275,64 @@ def synth(out: Path = typer.Option(Path("data/raw/default"), "--out", help="Fold
     for name, path in res.files.items():
         table.add_row(str(path), str(sum(1 for _ in open(path, encoding="utf-8")) - 1))
     console.print(table)
+
+
+def _synth_contacts(out: Path, n: int, *, seed: int, days: int, agents: int) -> None:
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ccstudy.synth_contacts import write_contacts
+
+    t0 = time.perf_counter()
+    with Progress(TextColumn("contacts"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("synth", total=n, rate="")
+
+        def on_chunk(done: int, total: int) -> None:
+            rate = done / max(time.perf_counter() - t0, 1e-9)
+            bar.update(task, completed=done, rate=f"{rate:,.0f} rows/s")
+
+        res = write_contacts(out, n, seed=seed, days=days, agents=agents, on_chunk=on_chunk)
+    secs = time.perf_counter() - t0
+    console.print(f"{res.rows:,} contacts in {len(res.files)} file(s) under {_short(out)} "
+                  f"({secs:.1f} s, {res.rows / max(secs, 1e-9):,.0f} rows/s)", soft_wrap=True)
+
+
+@app.command()
+def kpi(log: Path = typer.Argument(..., help="Contact log: a Parquet file or a folder of Parquet files "
+                                             "(canonical columns, see docs/kpi-definitions.md)"),
+        out: Path = typer.Option(Path("kpi_out"), "--out", help="Folder for agent_month / team_month / "
+                                                                  "centre_month .parquet"),
+        backend: str = typer.Option("duckdb", "--backend", help="duckdb | spark"),
+        master: str = typer.Option("local[*]", "--master", help="Spark master (with --backend spark)"),
+        roster: Path = typer.Option(None, "--roster", help="roster.csv (agent_id, team) for team-month KPIs"),
+        debug: bool = typer.Option(False, "--debug")) -> None:
+    """Compute the contact-level KPIs (agent-, team-, centre-month) of a contact log, with progress."""
+    import time
+
+    try:
+        from ccstudy.io import files
+        from ccstudy.io.contacts import read_contacts, read_teams
+        from ccstudy.kpi import compute
+        from ccstudy.kpi.backends import connect
+
+        con = connect(backend, spark_master=master)
+        t = read_contacts(con, log)
+        rows = int(con.execute(t.count()))
+        console.print(f"[dim]{rows:,} contacts on {backend}[/]")
+        teams = read_teams(roster) if roster else None
+        levels = ["agent", "centre"] + (["team"] if teams is not None or "team" in t.columns else [])
+        for level in levels:
+            t0 = time.perf_counter()
+            with console.status(f"{level}-month KPIs: {rows:,} contacts …"):
+                table = compute(con, t, [level], teams=teams)[level]
+            secs = time.perf_counter() - t0
+            path = files.write_parquet(out / f"{level}_month.parquet", table)
+            console.print(f"  [green]✓[/] {level}-month  {len(table):>7,} rows  {secs:6.1f} s  "
+                          f"{rows / max(secs, 1e-9):>12,.0f} contacts/s  {_short(path)}", soft_wrap=True)
+    except Exception as exc:  # noqa: BLE001
+        raise typer.Exit(_handle(exc, debug))
 
 
 @app.command()

@@ -152,3 +152,46 @@ def attrition_watch(roster: pd.DataFrame, perf: pd.Series | None, *, training_st
                top_performer_attrition=float(top["exit_date"].notna().mean()) if len(top) else float("nan"),
                other_attrition=float(rest["exit_date"].notna().mean()) if len(rest) else float("nan"))
     return out
+
+
+# --------------------------------------------------------------------------- soft-skill or knowledge gaps
+KINDS = ("soft_skill", "knowledge")
+
+
+def competency_kinds(items: pd.DataFrame) -> dict[str, str]:
+    """Competency -> ``kind`` from the item map's optional column (first declared value); empty without it."""
+    if "kind" not in items:
+        return {}
+    out: dict[str, str] = {}
+    for c, k in zip(items["competency"].astype(str), items["kind"]):
+        if isinstance(k, str) and k in KINDS and c not in out:
+            out[c] = k
+    return out
+
+
+def gap_kinds(team_weak: pd.DataFrame | None, kinds: dict[str, str]) -> pd.DataFrame | None:
+    """Are a team's gaps mainly soft-skill or knowledge gaps?
+
+    Over each team's weak spots that lie below the centre mean, the shortfall
+    (sum of ``-gap``) of soft-skill and of knowledge competencies; ``main`` is
+    the kind holding more than half of the team's shortfall (``"mixed"``
+    otherwise).  Soft-skill gaps call for a group programme (practice,
+    role-play, coaching); knowledge gaps for a knowledge-base or process fix.
+    None without teams or without declared kinds.
+    """
+    if team_weak is None or not kinds:
+        return None
+    rows = []
+    for team, sub in team_weak.groupby("team", sort=True):
+        below = sub[sub["gap"] < 0]
+        short = {k: 0.0 - float(below.loc[below["competency"].map(kinds) == k, "gap"].sum()) + 0.0 for k in KINDS}
+        count = {k: int((below["competency"].map(kinds) == k).sum()) for k in KINDS}
+        total = short["soft_skill"] + short["knowledge"]
+        main = None
+        if total > 0:
+            main = next((k for k in KINDS if short[k] > total / 2), "mixed")
+        rows.append({"team": team, "soft_skill_shortfall": short["soft_skill"], "knowledge_shortfall": short["knowledge"],
+                     "n_soft_skill": count["soft_skill"], "n_knowledge": count["knowledge"], "main": main})
+    return pd.DataFrame(rows, columns=["team", "soft_skill_shortfall", "knowledge_shortfall", "n_soft_skill",
+                                       "n_knowledge", "main"])
+

@@ -73,22 +73,41 @@ def html(s: Any) -> str:
 
 # --------------------------------------------------------------------------- Pandoc markdown
 
-_MD_SPECIAL = re.compile(r"([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
+_MD_ALWAYS = frozenset("\\`*{}[]<>|@$^~&!#")   # inline markup, raw HTML, citations, math, entities
+_MD_PROSE = frozenset("'\"-.")                   # smart quotes, dashes and ellipses (rendered text only)
+_MD_LINE_START = re.compile(r"^(?:[+\-=:>%]|\d+[.)])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def markdown(s: Any) -> str:
+def markdown(s: Any, *, prose: bool = True) -> str:
     """Escape *s* for Pandoc markdown (inline text, table cells, headings).
 
-    Every ASCII punctuation character is backslash-escaped (Pandoc's
-    ``all_symbols_escapable``), so ``<script>``, ``@SUM``, ``*x*``, ``[a](b)``
-    and ``| `` are literal text; line breaks and control characters become
-    spaces (a table row or heading must stay on one line).
+    Backslash-escapes every character that can start markup inline (emphasis, code, links, raw
+    HTML ``<script>``, citations ``@SUM``, math ``$``, entities ``&amp;``, table pipes), an
+    underscore unless it sits inside a word (``hire_date`` stays readable), and a line-start
+    marker (list, heading, quote).  With *prose* (text Pandoc renders) quotes, dashes and dots are
+    escaped too so that they are not turned into typographic ones.  Line breaks and control
+    characters become spaces (a table row or heading must stay on one line).
     """
     t = "" if s is None else str(s)
     t = t.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
     t = _CONTROL.sub(" ", t)
-    return _MD_SPECIAL.sub(r"\\\1", t)
+    out = []
+    n = len(t)
+    for i, ch in enumerate(t):
+        if ch in _MD_ALWAYS or (prose and ch in _MD_PROSE):
+            out.append("\\" + ch)
+        elif ch == "_":
+            inside = 0 < i < n - 1 and t[i - 1].isalnum() and t[i + 1].isalnum()
+            out.append("_" if inside else "\\_")
+        else:
+            out.append(ch)
+    text = "".join(out)
+    m = _MD_LINE_START.match(text)  # a list, heading-underline or block-quote marker at the start
+    if m:
+        k = m.end() - 1
+        text = text[:k] + "\\" + text[k:]
+    return text
 
 
 # --------------------------------------------------------------------------- Typst

@@ -19,7 +19,8 @@ root: the folder that holds the ``params/`` folder the file lives in (so
 params file's own folder when it does not live in a folder named ``params``.
 
 Adding a key is one :class:`Key` line in :data:`SCHEMA` (then regenerate the
-template and the reference: ``make params-docs``).
+template and the reference: ``python -m ccstudy.params template > params/template.yaml``
+and ``python -m ccstudy.params reference > docs/params.md``; a test fails until they match).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class ParamsProblem:
     key: str
     message: str
     line: int | None = None
+    rule: str = "params_value"   # params_file | params_duplicate_key | params_unknown_key | params_required | params_value
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.message}" if self.line else self.message
@@ -74,14 +76,42 @@ class ParamsError(ValueError):
         super().__init__(f"{self.path}: {len(self.problems)} problem(s) in the study parameters:\n{lines}")
 
 
+def _osa_distance(a: str, b: str) -> int:
+    """Edit distance counting an adjacent transposition as one edit (optimal string alignment)."""
+    d = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a) + 1):
+        d[i][0] = i
+    for j in range(len(b) + 1):
+        d[0][j] = j
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
 def did_you_mean(word: Any, choices: list[str] | tuple[str, ...] | set[str], cutoff: float = 0.6) -> str:
-    """``" (did you mean 'x'?)"`` for the closest of *choices*, or ``""``."""
-    close = difflib.get_close_matches(str(word), sorted(str(c) for c in choices), n=1, cutoff=cutoff)
-    if not close:
-        lowered = {str(c).lower(): str(c) for c in choices}
-        if str(word).lower() in lowered:
-            close = [lowered[str(word).lower()]]
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    """``" (did you mean 'x'?)"`` for the closest of *choices*, or ``""``.
+
+    Close means: the same ignoring case, a typo of at most one edit (two for words of more than
+    six characters; a swap of neighbours is one edit), or a difflib similarity of at least *cutoff*.
+    """
+    word = str(word)
+    pool = sorted({str(c) for c in choices if str(c) != word})
+    if not pool:
+        return ""
+    folded = word.casefold()
+    best = min(pool, key=lambda c: (_osa_distance(folded, c.casefold()), c))
+    limit = 2 if len(word) > 6 else 1
+    if _osa_distance(folded, best.casefold()) <= limit:
+        return f" (did you mean {best!r}?)"
+    close = difflib.get_close_matches(folded, [c.casefold() for c in pool], n=1, cutoff=cutoff)
+    if close:
+        hit = next(c for c in pool if c.casefold() == close[0])
+        return f" (did you mean {hit!r}?)"
+    return ""
 
 
 # --------------------------------------------------------------------------------------------- value kinds
@@ -202,6 +232,18 @@ def _one_char(v: str) -> str | None:
     return None if v in ("tab", "\\t", "\t") or len(v) == 1 else "is one character (\",\", \";\", \"|\") or \"tab\""
 
 
+def _non_negative(v: int) -> str | None:
+    return None if v >= 0 else "is a whole number of seconds >= 0"
+
+
+# The KPI options' defaults live in one place, the KpiParams dataclass.
+from ccstudy.kpi.params import REPEAT_SCOPES as _REPEAT_SCOPES  # noqa: E402
+from ccstudy.kpi.params import SL_DENOMINATORS as _SL_DENOMINATORS  # noqa: E402
+from ccstudy.kpi.params import KpiParams as _KpiParams  # noqa: E402
+
+_KPI = _KpiParams()
+
+
 # --------------------------------------------------------------------------------------------- declarations
 @dataclasses.dataclass(frozen=True)
 class Key:
@@ -268,6 +310,8 @@ INPUTS: tuple[Input, ...] = (
     Input("staff_survey", "staff satisfaction pulse, one row per team and month",
           defaults={"rate_scale": "percent"}, example="staff_survey.csv"),
     Input("customer_survey", "one row per mention (what customers want)", example="customer_survey.csv"),
+    Input("contacts", "contact-level log (Parquet file, folder of Parquet files, or CSV): one row per contact; "
+          "the agent- and centre-month KPIs are computed from it (docs/kpi-definitions.md)", example="contacts/"),
 )
 
 #: Options every input accepts (see docs/data-formats.md, "Reading the exports").
@@ -281,7 +325,8 @@ INPUT_OPTIONS: tuple[InputOption, ...] = (
                 allowed=("fraction", "percent"), only=("agent_kpis", "centre_kpis", "staff_survey")),
     InputOption("sheet", "text_or_int", "xlsx: sheet name or 0-based position (default: the first sheet)",
                 example="Sheet1"),
-    InputOption("encoding", "text", "csv: text encoding (default: detected; UTF-8, UTF-8/UTF-16 BOM, GBK, GB18030)",
+    InputOption("encoding", "text", "csv: text encoding (default: detected; UTF-8, UTF-8/UTF-16 BOM, GBK, GB18030, "
+                "Big5, Windows-1252)",
                 example="gbk"),
     InputOption("delimiter", "text", "csv: field delimiter (default \",\"); \"tab\" for tab", check=_one_char,
                 example=";"),
@@ -291,6 +336,12 @@ INPUT_OPTIONS: tuple[InputOption, ...] = (
                 example={"agent_id": "工号"}),
     InputOption("ignore_columns", "list", "export columns to skip", example=["team_leader"]),
     InputOption("date_format", "text", "dates not written YYYY-MM-DD: strftime codes", example="%d/%m/%Y"),
+    InputOption("exit_date_sentinels", "list", "exit dates that mean 'still employed' (read as blank, logged)",
+                only=("roster",), example=["9999-12-31"]),
+    InputOption("drop_summary_rows", "bool", "drop total / subtotal / average rows (合计, Total ...) and log them "
+                "instead of stopping the run", example=True),
+    InputOption("timestamp_format", "text", "text timestamps not in ISO 8601: strptime codes",
+                only=("contacts",), example="%d/%m/%Y %H:%M:%S"),
 )
 
 #: Every key outside ``inputs.<name>``: one line each.
@@ -331,6 +382,9 @@ SCHEMA: tuple[Key, ...] = (
         check=_at_least(0)),
     Key("reliability.wave", "label", "pre", "wave the reliability is computed on: a role (pre, post, follow_up) "
         "or a wave label"),
+    Key("reliability.correlation", "text", "pearson", "headline reliability: pearson (alpha and omega from the "
+        "item covariances) | polychoric (ordinal alpha and omega); for Likert scales with at most 7 categories "
+        "the technical report shows both", allowed=("pearson", "polychoric")),
     Key("validity.kpis", "list", ["fcr", "csat", "qa_score", "aht_sec"], "agent KPIs correlated with the "
         "competency scores (the default list is narrowed to the KPI columns the input has)"),
     Key("validity.window.start", "month", None, "first month averaged per agent (default: the first month)",
@@ -362,6 +416,22 @@ SCHEMA: tuple[Key, ...] = (
         check=_at_least(0)),
     Key("coaching.top_share", "float", 0.30, "the top share of agents mentors the bottom share",
         check=_between(0, 0.5, open_lo=True)),
+    Key("kpi.backend", "text", "duckdb", "engine for the contact-level KPIs: duckdb (embedded) | spark "
+        "(pip install -e '.[spark]')", allowed=("duckdb", "spark")),
+    Key("kpi.spark.master", "text", "local[*]", "Spark master URL (local[*], spark://host:7077, yarn)"),
+    Key("kpi.short_abandon_sec", "int", _KPI.short_abandon_sec, "abandons shorter than this are short abandons",
+        check=_non_negative),
+    Key("kpi.sl_threshold_sec", "int", _KPI.sl_threshold_sec, "service level: answered within this many seconds",
+        check=_non_negative),
+    Key("kpi.sl_denominator", "text", _KPI.sl_denominator, "which contacts the service level divides by",
+        allowed=_SL_DENOMINATORS),
+    Key("kpi.repeat_window_sec", "int", _KPI.repeat_window_sec, "FCR: a repeat within this many seconds "
+        "(86400 = 24 h, 604800 = 7 days) means not resolved at first contact", check=_non_negative),
+    Key("kpi.repeat_scope", "text", _KPI.repeat_scope, "FCR repeat: any later contact of the customer, or only "
+        "one to the same queue", allowed=_REPEAT_SCOPES),
+    Key("kpi.repeat_counts_abandoned", "bool", _KPI.repeat_counts_abandoned, "FCR: an abandoned later contact "
+        "counts as a repeat"),
+    Key("kpi.csat_top_box_min", "float", _KPI.csat_top_box_min, "CSAT scores at or above this count as satisfied"),
     Key("reports.team_briefs", "list_or_all", None, "teams that get a team brief, or \"all\" "
         "(default: the coaching focus team, if any)", example=["VIP"]),
     Key("reports.language", "text", "en", "report language: en | zh (Simplified Chinese); "
@@ -381,6 +451,8 @@ SECTIONS: tuple[Section, ...] = (
     Section("trends", "centre KPI trends"),
     Section("coaching", "weak spots and coaching plan"),
     Section("reports", "reports"),
+    Section("kpi", "contact-level KPIs (used when inputs.contacts is given; docs/kpi-definitions.md)"),
+    Section("kpi.spark", "Spark backend"),
     *(Section(f"inputs.{i.name}", i.doc, optional=not i.required) for i in INPUTS),
 )
 
@@ -476,8 +548,8 @@ def read_yaml(text: str) -> tuple[Any, dict[str, int], list[ParamsProblem]]:
     finally:
         loader.dispose()
     lines = {".".join(p): n for p, n in loader.key_lines.items()}
-    dups = [ParamsProblem(".".join(p), f"'{'.'.join(p)}' is given twice (lines {a} and {b}); keep one", b)
-            for p, a, b in loader.duplicates]
+    dups = [ParamsProblem(".".join(p), f"'{'.'.join(p)}' is given twice (lines {a} and {b}); keep one", b,
+                          "params_duplicate_key") for p, a, b in loader.duplicates]
     return data, lines, dups
 
 
@@ -494,8 +566,8 @@ class _Checker:
             path = path.rpartition(".")[0]
         return None
 
-    def add(self, path: str, message: str, line_of: str | None = None) -> None:
-        self.problems.append(ParamsProblem(path, message, self.line(line_of if line_of is not None else path)))
+    def add(self, path: str, message: str, line_of: str | None = None, rule: str = "params_value") -> None:
+        self.problems.append(ParamsProblem(path, message, self.line(line_of if line_of is not None else path), rule))
 
     # a value against its key's declaration
     def value(self, key: Key, raw: Any) -> Any:
@@ -533,7 +605,7 @@ class _Checker:
                     if sub.required:
                         self.add(path, f"'{path}' is required but missing"
                                        + (f" (e.g. {_yaml_inline(sub.example)})" if sub.example is not None else ""),
-                                 line_of=prefix.rstrip("."))
+                                 line_of=prefix.rstrip("."), rule="params_required")
                     elif sub.default is not None or not prefix.startswith("inputs."):
                         # an input option not given stays absent (readers apply their own fallback)
                         out[name] = copy.deepcopy(sub.default)
@@ -557,7 +629,7 @@ class _Checker:
             if elsewhere:
                 hint = f" (did you mean {elsewhere[0]!r}?)"
         allowed = "" if hint else f"; allowed: {', '.join(sorted(tree))}"
-        self.add(path, f"'{path}' is not {where}{hint}{allowed}")
+        self.add(path, f"'{path}' is not {where}{hint}{allowed}", rule="params_unknown_key")
 
     def waves(self, raw: Any) -> dict[str, Any] | None:
         out: dict[str, Any] = {"order": [], "pre": None, "post": None, "follow_up": None, "post_start": None}
@@ -607,7 +679,7 @@ class _Checker:
             else:
                 if raw.get("pre") is None:
                     self.add("waves.pre", "'waves.pre' is required but missing: the label of the first wave "
-                                          "(or write waves: [T1, T2])", line_of="waves")
+                                          "(or write waves: [T1, T2])", line_of="waves", rule="params_required")
                 if roles["follow_up"] is not None and roles["post"] is None:
                     self.add("waves.follow_up", "'waves.follow_up' needs 'waves.post' (the wave between)")
                 order = [v for v in roles.values() if v is not None]
@@ -798,6 +870,45 @@ def study_root(path: Path) -> Path:
     return path.parent
 
 
+#: Sections whose problems leave the inputs unlocatable or unreadable (no input check is then possible).
+_CORE = ("study", "scale", "inputs", "waves", "outputs")
+
+
+def check_params_file(path: str | Path, overrides: dict[str, Any] | None = None
+                      ) -> tuple[StudyParams | None, list[ParamsProblem]]:
+    """Read and check a params file without raising for its problems.
+
+    Returns the study (every default applied) and the list of problems, each with the line of its
+    key.  The study is None when the file cannot be read or a key that locates or reads the inputs
+    (``study``, ``scale``, ``inputs``, ``waves``, ``outputs``) is wrong; otherwise the inputs can be
+    checked in the same pass and every problem reported together
+    (:func:`ccstudy.io.validate.validate_files`).  Keys with a wrong value take their default.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None, [ParamsProblem("", f"params file not found (looked for {path.resolve()})", rule="params_file")]
+    try:
+        raw, lines, dups = read_yaml(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        return None, [ParamsProblem("", f"not valid YAML{where}: {getattr(exc, 'problem', exc)}",
+                                    mark.line + 1 if mark else None, "params_file")]
+    except UnicodeDecodeError:
+        return None, [ParamsProblem("", "params file is not UTF-8 text", rule="params_file")]
+    if not isinstance(raw, dict):
+        return None, [ParamsProblem("", "params file must be a YAML mapping (key: value lines)", rule="params_file")]
+    if overrides:
+        raw = merge(raw, overrides)
+    values, problems = check_values(raw, lines)
+    problems = sorted(dups + problems, key=lambda p: (p.line is None, p.line or 0))
+    if any(p.key.split(".")[0] in _CORE for p in problems):
+        return None, problems
+    study = StudyParams(path=path.resolve(), root=study_root(path), values=values,
+                        given=frozenset(_given_paths(raw)), lines=dict(lines))
+    return study, problems
+
+
 def load_params(path: str | Path, overrides: dict[str, Any] | None = None) -> StudyParams:
     """Read a study's params file, apply the defaults and check every key and value.
 
@@ -809,27 +920,10 @@ def load_params(path: str | Path, overrides: dict[str, Any] | None = None) -> St
         Listing every problem at once (missing file, YAML syntax, duplicated or unknown keys,
         wrong types or values), each with the line of the key.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ParamsError(path, [f"params file not found (looked for {path.resolve()})"])
-    try:
-        raw, lines, dups = read_yaml(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ParamsError(path, [f"not valid YAML{where}: {getattr(exc, 'problem', exc)}"]) from None
-    except UnicodeDecodeError:
-        raise ParamsError(path, ["params file is not UTF-8 text"]) from None
-    if not isinstance(raw, dict):
-        raise ParamsError(path, ["params file must be a YAML mapping (key: value lines)"])
-    if overrides:
-        raw = merge(raw, overrides)
-    values, problems = check_values(raw, lines)
-    problems = sorted(dups + problems, key=lambda p: (p.line is None, p.line or 0))
-    if problems:
+    study, problems = check_params_file(path, overrides)
+    if problems or study is None:
         raise ParamsError(path, problems)
-    return StudyParams(path=path.resolve(), root=study_root(path), values=values,
-                       given=frozenset(_given_paths(raw)), lines=dict(lines))
+    return study
 
 
 def copy_study(params_path: str | Path, dest_root: str | Path) -> Path:

@@ -125,6 +125,8 @@ def input_hashes(params: StudyParams) -> dict[str, dict[str, Any]]:
         if path.is_file():
             entry["sha256"] = files.sha256_file(path)
             entry["bytes"] = path.stat().st_size
+        elif path.is_dir():  # a folder input (a contact log of Parquet files): its files' names and bytes
+            entry["sha256"] = files.sha256_folder(path)
         else:
             entry["sha256"] = None
         out[name] = entry
@@ -272,7 +274,7 @@ def _finish_stage(stage: str, key: str, params: StudyParams) -> int:
 
 
 def run(params_path: str | Path, *, force: bool = False, only: list[str] | None = None,
-        on_event: Event = _noop, jobs: int | None = None) -> RunResult:
+        on_event: Event = _noop, jobs: int | None = None, prewarm: bool | None = None) -> RunResult:
     """Validate the inputs, then run every stage (or those in *only*) as a DAG.
 
     A stage starts as soon as the stages it reads (:data:`STAGE_UPSTREAM`) have
@@ -283,6 +285,11 @@ def run(params_path: str | Path, *, force: bool = False, only: list[str] | None 
     stages that had not finished.  *on_event* is called from the calling thread
     only: ``validate``, then per stage ``start`` / ``done`` / ``cached`` / ``failed``
     (``start``, ``done`` and ``failed`` carry ``running``: the stages running now).
+
+    With *prewarm* (default: where :func:`ccstudy.kernels.available`) each
+    stage's kernel is forked from a template process that imported the
+    libraries once (see :mod:`ccstudy.kernels`): still a new kernel process and
+    an executed notebook per stage, without paying the imports six times.
 
     Raises
     ------
@@ -302,9 +309,16 @@ def run(params_path: str | Path, *, force: bool = False, only: list[str] | None 
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     _check_dag()
     params = load_params(params_path)
-    with kernel_environment():
+    from ccstudy import kernels
+
+    prewarm = kernels.available() if prewarm is None else bool(prewarm)
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(kernel_environment())
+        # Started before validation, so its imports overlap the checks; stopped when the run ends
+        # (which also ends any kernel still running after an interruption).
+        template = stack.enter_context(kernels.Template()) if prewarm else None
         return _run_stages(params, force=force, only=only, on_event=on_event, jobs=jobs,
-                           manager=None, t_run=t_run, started=started)
+                           manager=template.manager_class() if template else None, t_run=t_run, started=started)
 
 
 def _run_stages(params: StudyParams, *, force: bool, only: list[str] | None, on_event: Event, jobs: int,
@@ -340,7 +354,8 @@ def _run_stages(params: StudyParams, *, force: bool, only: list[str] | None, on_
     pending = {s: {u for u in STAGE_UPSTREAM[s] if u in todo} for s in todo}
     running: dict[Future, tuple[str, float]] = {}
     failures: dict[str, StageFailed] = {}
-    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="stage") as pool:
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="stage")
+    try:
         while pending or running:
             ready = [s for s in STAGES if s in pending and not pending[s]] if not failures else []
             for stage in ready[:max(0, jobs - len(running))]:
@@ -349,7 +364,10 @@ def _run_stages(params: StudyParams, *, force: bool, only: list[str] | None, on_
                 stamp = _stamp_path(params, stage)
                 if stamp.exists():
                     stamp.unlink()
-                fut = pool.submit(_execute, stage, params, nb_dir / f"{stage}.ipynb", manager)
+                # A stage with no upstream (the intake) starts at once, while the template is still
+                # importing what the later stages need: its kernel starts from scratch, in parallel.
+                fut = pool.submit(_execute, stage, params, nb_dir / f"{stage}.ipynb",
+                                  manager if STAGE_UPSTREAM[stage] else None)
                 running[fut] = (stage, time.perf_counter())
             if not running:
                 break  # a failure left stages that can no longer start
@@ -362,10 +380,6 @@ def _run_stages(params: StudyParams, *, force: bool, only: list[str] | None, on_
                     failures[stage] = exc
                     on_event("failed", stage, {"running": [s for s, _ in running.values()]})
                     continue
-                except BaseException:
-                    for other in running:
-                        other.cancel()
-                    raise
                 seconds = time.perf_counter() - t0
                 n_out = _finish_stage(stage, keys[stage], params)
                 out_nb = nb_dir / f"{stage}.ipynb"
@@ -374,6 +388,12 @@ def _run_stages(params: StudyParams, *, force: bool, only: list[str] | None, on_
                     deps.discard(stage)
                 on_event("done", stage, {"seconds": seconds, "outputs": n_out,
                                          "running": [s for s, _ in running.values()]})
+    except BaseException:
+        # Interrupted (Ctrl-C) or an unexpected error: start nothing more and do not wait here for
+        # the stages still running; their kernels end with the kernel template (or run to the end).
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     if failures:
         raise failures[min(failures, key=STAGES.index)]
     ordered = [records[s] for s in STAGES if s in records]
@@ -389,6 +409,7 @@ def _run_stages(params: StudyParams, *, force: bool, only: list[str] | None, on_
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "kernel_env": KERNEL_ENV,
+        "kernels": "forked per stage from a pre-imported template" if manager else "started per stage",
         "git": git_commit(params.root),
         "run": {"started": started, "seconds": round(total, 3), "jobs": jobs,
                 "stages": [dataclasses.asdict(r) | {"seconds": round(r.seconds, 3)} for r in ordered]},

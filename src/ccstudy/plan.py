@@ -89,9 +89,21 @@ class Plan:
         lines = ["This study will answer:"]
         lines += [f"  + {ANALYSES[a][1]}" for a in ANALYSES if self.runs[a]]
         if self.skipped:
-            lines.append("It will not answer (and what would enable it):")
-            lines += [f"  - {ANALYSES[a][1]}: {r}" for a, r in self.skipped.items()]
+            lines.append("It will not answer (each reason once, with what would enable it):")
+            by_reason: dict[str, list[str]] = {}
+            for a, r in self.skipped.items():
+                by_reason.setdefault(r, []).append(ANALYSES[a][1])
+            for r, labels in by_reason.items():
+                lines.append(f"  - {r}:")
+                lines += [f"      {label}" for label in labels]
         return "\n".join(lines)
+
+
+# One wording per missing input, so the reports can say it once for every analysis it holds back.
+NO_AGENT_KPIS = "no agent KPIs given (add `inputs.agent_kpis`: one row per agent and month)"
+NO_ROSTER = "no roster given (add `inputs.roster`: one row per agent with team, group and hire/exit dates)"
+ONE_WAVE = ("one wave of responses only: a baseline assessment (declare a later wave in `waves`, "
+            "e.g. [pre, post], to measure change)")
 
 
 def _wave_labels(params) -> list[str]:
@@ -142,17 +154,23 @@ def make_plan(params, available: Mapping[str, set[str] | list[str]],
     def skip(a: str, reason: str) -> None:
         skipped.setdefault(a, reason)
 
-    # 10 reliability
+    # Missing inputs and a single wave first: one reason for everything each holds back.
     if len(waves) < 2:
-        skip("reliability_waves", "one wave of responses only (declare a second wave in `waves` to compare "
-                                  "reliability over time)")
+        for a in ("reliability_waves", "prepost", "controlled", "follow_up"):
+            skip(a, ONE_WAVE)
+    if kpis is None:
+        for a in ("validity", "validity_partial", "validity_focus", "focus_kpis", "did"):
+            skip(a, NO_AGENT_KPIS)
+    if roster is None:
+        for a in ("validity_partial", "validity_focus", "controlled", "focus_kpis", "did", "weak_spots_teams",
+                  "mentoring", "attrition_watch"):
+            skip(a, NO_ROSTER)
+    # 10 reliability
     if facts.get("n_items") is not None and facts["n_items"] < 3:
         skip("cfa", f"{facts['n_items']} items: a factor model needs at least 3")
     # 20 validity
     wanted = [str(k) for k in (params.get("validity.kpis") or [])]
-    if kpis is None:
-        skip("validity", "no agent KPIs given (add `inputs.agent_kpis`: one row per agent and month)")
-    elif not [k for k in wanted if k in kpis]:
+    if kpis is not None and not [k for k in wanted if k in kpis]:
         skip("validity", f"the agent KPIs have none of the KPI columns named in `validity.kpis` ({', '.join(wanted)})")
     if "validity" in skipped:
         skip("validity_partial", skipped["validity"])
@@ -170,11 +188,6 @@ def make_plan(params, available: Mapping[str, set[str] | list[str]],
     elif teams is not None and str(focus) not in set(map(str, teams)):
         skip("validity_focus", f"focus team {focus!r} has no respondents")
     # 30 training
-    if len(waves) < 2:
-        reason = ("one wave of responses only: a baseline assessment (declare a post-training wave in "
-                  "`waves` to measure change)")
-        for a in ("prepost", "controlled"):
-            skip(a, reason)
     if len(waves) < 3:
         skip("follow_up", "no follow-up wave (declare a third wave in `waves`, e.g. [pre, post, follow_up])")
     if roster is None:
@@ -184,9 +197,9 @@ def make_plan(params, available: Mapping[str, set[str] | list[str]],
     elif not has_groups:
         skip("controlled", "the respondents are not split into a trained and a control group")
     tfocus = params.get("training.focus_team")
-    if kpis is None or "fcr" not in kpis:
-        skip("focus_kpis", "no agent KPIs with an `fcr` column")
-        skip("did", "no agent KPIs with an `fcr` column (add `inputs.agent_kpis`)")
+    if kpis is not None and "fcr" not in kpis:
+        skip("focus_kpis", "the agent KPIs have no `fcr` column")
+        skip("did", "the agent KPIs have no `fcr` column")
     if not has_teams:
         skip("focus_kpis", "no teams (add `inputs.roster` with a `team` column)")
     elif not tfocus:

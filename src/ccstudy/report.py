@@ -94,7 +94,9 @@ def localise(res, frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     if "label" in out.columns:
         key = next((c for c in ("competency", "scale") if c in out.columns), "label")
-        out["label"] = [_label(res, k, lab) for k, lab in zip(out[key].astype(str), out["label"].astype(str))]
+        # the total row's label is a fixed English string of the stages ("Total scale"): translated when known
+        out["label"] = [_label(res, k, _(lab) if k == "total" and lab else lab)
+                        for k, lab in zip(out[key].astype(str), out["label"].astype(str))]
     if "plan" in out.columns:
         out["plan_key"] = out["plan"]
         out["plan"] = [_.pgettext("plan", str(v)) for v in out["plan"]]
@@ -277,12 +279,21 @@ def not_studied(res: StudyResults) -> list[tuple[str, str]]:
 
 
 def not_studied_md(res: StudyResults) -> str:
+    """What was not studied, one line per reason (a missing input is named once, with what it holds back).
+
+    The stages write analysis labels and reasons in English; known ones are shown in the report's
+    language (:func:`skip_label`, :func:`skip_reason`), any other text as written.
+    """
     _ = _lang(res)
     rows = not_studied(res)
     if not rows:
         return _("Every analysis of the study design ran on these inputs.") + "\n"
-    return "\n".join(f"- **{label[0].upper() + label[1:]}**: {reason}." if not reason.endswith(".")
-                     else f"- **{label[0].upper() + label[1:]}**: {reason}" for label, reason in rows) + "\n"
+    by_reason: dict[str, list[str]] = {}
+    for label, reason in rows:
+        by_reason.setdefault(reason, []).append(label)
+    return "\n".join(_("- **{reason}** Not studied: {analyses}.", reason=_sentence(skip_reason(res, reason), _),
+                       analyses=_("; ").join(skip_label(res, label) for label in labels))
+                     for reason, labels in by_reason.items()) + "\n"
 
 
 def instrument(res: StudyResults) -> str:
@@ -306,28 +317,32 @@ def _reliability_answer(res: StudyResults, conf: float) -> str:
     n_est = rel.get("n_competencies_estimable", rel["n_competencies"])
     if rel["n_competencies"] <= 1 or n_est == 0:
         # One trait (or no multi-item competency): the total scale is the instrument's reliability.
-        ok = rel["total_alpha"] >= 0.7
+        thr = rel.get("alpha_threshold", 0.7)
+        ok = rel["total_alpha"] >= thr
         text = _("**{verdict}.** The questionnaire ({instrument}) has Cronbach's {total}, which is {quality}",
                  verdict=_("Yes") if ok else _("Not yet"), instrument=instrument(res), total=total,
                  quality=_.pgettext("reliability", reliability_verdict(rel["total_alpha"])))
         return text + (_(".") if ok else
-                       _("; below the usual 0.70, so individual scores should not yet be used for decisions."))
+                       _("; below the usual {threshold}, so individual scores should not yet be used for decisions.",
+                         threshold=_.num(thr)))
     below = rel["competencies_below_0_7"]
     n_ok = n_est - len(below)
     verdict = (_("Yes") if not below else _("Mostly") if n_ok >= n_est / 2 else _("Partly") if n_ok else _("Not yet"))
     k_lo, k_hi = rel.get("items_per_competency_min"), rel.get("items_per_competency_max")
     items = ((_("{k} items each", k=k_lo) if k_lo == k_hi else _("{lo} to {hi} items", lo=k_lo, hi=k_hi))
              if k_lo is not None else "")
+    thr = _.num(rel.get("alpha_threshold", 0.7))
     text = _("**{verdict}.** The questionnaire — {instrument} — is judged scale by scale: {n_ok} of its {n} competency "
-             "scales ({items}) reach Cronbach's alpha 0.70 (range {min}, {min_scale}, to {max}, {max_scale})",
-             verdict=verdict, instrument=instrument(res), n_ok=n_ok, n=n_est, items=items,
+             "scales ({items}) reach Cronbach's alpha {threshold} (range {min}, {min_scale}, to {max}, {max_scale})",
+             verdict=verdict, instrument=instrument(res), n_ok=n_ok, n=n_est, items=items, threshold=thr,
              min=_.num(rel["competency_alpha_min"]),
              min_scale=md_text(_label(res, rel["competency_alpha_min_scale"], rel["competency_alpha_min_scale"])),
              max=_.num(rel["competency_alpha_max"]),
              max_scale=md_text(_label(res, rel.get("competency_alpha_max_scale") or "",
                                          rel.get("competency_alpha_max_scale") or "")))
     if below:
-        text += _("; below 0.70: {scales}", scales=_.join(md_text(_label(res, b, b)) for b in below))
+        text += _("; below {threshold}: {scales}", threshold=thr,
+                  scales=_.join(md_text(_label(res, b, b)) for b in below))
     text += _(".")
     if n_est < rel["n_competencies"]:
         text += _.n(" {count} one-item competency has no internal consistency to estimate.",
@@ -445,7 +460,48 @@ def _training_answer(res: StudyResults, conf: float) -> str | None:
     if sat:
         text += _(" {share} of {n} trainees rated the training satisfactory.", share=_.pct(sat["share_satisfied"], 0),
                   n=sat["n_rated"])
+    rc = reliable_change_sentence(tr, _)
+    if rc:
+        text = _.pgettext("format", "{first} {then}", first=text, then=rc)
+    inv = invariance_sentence(tr, _)
+    if inv:
+        text = _.pgettext("format", "{first} {then}", first=text, then=inv)
     return text
+
+
+def reliable_change_sentence(tr: dict[str, Any], lang: i18n.Language | None = None) -> str | None:
+    """Share of the main group who changed beyond measurement error, beside the control group's share."""
+    _ = lang or i18n.get("en")
+    rc = (tr.get("reliable_change") or {}).get("total") or {}
+    main = tr.get("main_group") or ("trained" if "trained" in rc else next(iter(rc), None))
+    if main not in rc:
+        return None
+    m = rc[main]
+    text = _("**{improved}** of {who} ({n_improved} of {n}) improved their total score beyond measurement error "
+             "(reliable change index), {declined} declined",
+             improved=_.pct(m["share_improved"], 0), n_improved=m["n_improved"], n=m["n"],
+             who=_.pgettext("who", "trained agents") if main == "trained" else _.pgettext("who", "agents"),
+             declined=_.pct(m["share_deteriorated"], 0))
+    c = rc.get("control")
+    if main == "trained" and c:
+        text += _("; in the control group {improved} improved and {declined} declined",
+                  improved=_.pct(c["share_improved"], 0), declined=_.pct(c["share_deteriorated"], 0))
+    return text + _(".")
+
+
+def invariance_sentence(tr: dict[str, Any], lang: i18n.Language | None = None) -> str | None:
+    """One line: is the pre/post comparison of means valid (scalar invariance), or only partially?"""
+    _ = lang or i18n.get("en")
+    inv = tr.get("invariance")
+    if not inv or not inv.get("holds"):
+        return None
+    if inv["holds"] == "scalar":
+        return _("The questionnaire measured the same thing on the same scale at both waves (scalar invariance), "
+                 "so comparing pre and post scores is valid.")
+    meaning = {"metric": _("the items relate to the competencies in the same way, but their baselines moved"),
+               "configural": _("only the structure of the competency model is the same")}[inv["holds"]]
+    return _("Comparing pre and post scores is **only partially valid**: {meaning} ({level} invariance, not scalar).",
+             meaning=meaning, level=_.pgettext("invariance", inv["holds"]))
 
 
 def _weak_spot_answer(res: StudyResults) -> str:
@@ -464,6 +520,9 @@ def _weak_spot_answer(res: StudyResults) -> str:
                  "weakest competencies are {items}{dims}.", team=md_text(co["focus_team"]), n=co["focus_n"],
                  mean=_.num(co["focus_mean_total"]), lo=lo, hi=hi, centre=_.num(co["centre_mean_total"]),
                  items=items, dims=dims)
+        kind = gap_kind_sentence(co, co["focus_team"], _)
+        if kind:
+            text = _.pgettext("format", "{first} {then}", first=text, then=kind)
     else:
         items = _.join(f"{md_text(_label(res, w.get('competency', ''), w['label']))} **{_.num(w['mean'])}**"
                        for w in co.get("centre_weakest") or [])
@@ -475,8 +534,60 @@ def _weak_spot_answer(res: StudyResults) -> str:
     return text + _(".")
 
 
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+def gap_kind_sentence(co: dict[str, Any], team: Any, lang: i18n.Language | None = None, *,
+                      whose: str | None = None) -> str | None:
+    """Whether a team's gaps are mainly soft-skill or knowledge gaps (needs ``kind`` in the item map).
+
+    *whose* starts the sentence ("Its" by default; "The team's" in a team brief).
+    """
+    _ = lang or i18n.get("en")
+    g = (co.get("gap_kinds") or {}).get(str(team))
+    if not g or not g.get("main"):
+        return None
+    whose = whose if whose is not None else _("Its")
+    return {"soft_skill": _("{whose} gaps are mainly **soft-skill** gaps: a group programme (practice, role-play, "
+                            "coaching) fits better than documentation.", whose=whose),
+            "knowledge": _("{whose} gaps are mainly **knowledge** gaps: a knowledge-base or process fix comes before "
+                           "a group programme.", whose=whose),
+            "mixed": _("{whose} gaps are a **mix** of soft-skill and knowledge gaps: a group programme for the former, "
+                       "a knowledge-base fix for the latter.", whose=whose)}[g["main"]]
+
+
+def _sentence(text: str, tr: i18n.Language | None = None) -> str:
+    """*text* as a sentence: first letter capitalised, ended with the language's full stop unless it has one."""
+    end = (tr or i18n.get("en"))(".")
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", end)) else end)
+
+
+# Analysis labels and skip reasons are written by the stages in English (ccstudy.plan and
+# ccstudy.stages); the reports translate the known ones, fixed or with these patterns, and show
+# any other text (an error message, say) as written.
+_REASON_PATTERNS: tuple[tuple[re.Pattern, str], ...] = (
+    (re.compile(r"(?P<n>\d+) items: a factor model needs at least 3"), "{n} items: a factor model needs at least 3"),
+    (re.compile(r"the agent KPIs have none of the KPI columns named in `validity\.kpis` \((?P<kpis>.*)\)"),
+     "the agent KPIs have none of the KPI columns named in `validity.kpis` ({kpis})"),
+    (re.compile(r"focus team (?P<team>.+) has no respondents"), "focus team {team} has no respondents"),
+    (re.compile(r"the centre KPIs have none of the columns named in `trends\.kpis` \((?P<kpis>.*)\) with at least "
+                r"3 months"),
+     "the centre KPIs have none of the columns named in `trends.kpis` ({kpis}) with at least 3 months"),
+)
+
+
+def skip_label(res, label: str) -> str:
+    """The label of an analysis that did not run, in the report's language (an unknown label as written)."""
+    return _lang(res).pgettext("analysis", label) if label else label
+
+
+def skip_reason(res, reason: str) -> str:
+    """Why an analysis did not run, in the report's language (an unknown reason as written)."""
+    if not reason:
+        return reason
+    _ = _lang(res)
+    for pattern, msgid in _REASON_PATTERNS:
+        m = pattern.fullmatch(reason)
+        if m:
+            return _.pgettext("skip-reason", msgid, **m.groupdict())
+    return _.pgettext("skip-reason", reason)
 
 
 def headlines(res: StudyResults) -> dict[str, str]:
@@ -489,11 +600,11 @@ def headlines(res: StudyResults) -> dict[str, str]:
     skipped = dict(not_studied(res))
     out = {"reliable": _reliability_answer(res, conf)}
     perf = _performance_answer(res, conf)
-    out["performance"] = perf or (_("**Not studied.** ") + _sentence(skipped.get(
-        "score–KPI correlations", _("no agent KPIs were given"))))
+    out["performance"] = perf or (_("**Not studied.** ") + _sentence(skip_reason(res, skipped.get(
+        "score–KPI correlations", _("no agent KPIs were given"))), _))
     train = _training_answer(res, conf)
-    out["training"] = train or (_("**Not studied yet.** ") + _sentence(skipped.get(
-        "pre/post change in competency scores", _("there is one wave of responses only"))))
+    out["training"] = train or (_("**Not studied yet.** ") + _sentence(skip_reason(res, skipped.get(
+        "pre/post change in competency scores", _("there is one wave of responses only"))), _))
     out["weak_spots"] = _weak_spot_answer(res)
     return out
 
@@ -591,9 +702,19 @@ def reliability_section(res: StudyResults) -> str:
     t["level"] = [_.pgettext("level", str(v)) for v in t["level"]]
     cols = ["level", "label", "k", "n", "alpha", "ci_low", "ci_high", "std_alpha", "average_r", "lambda6",
             "omega_total"]
-    out.append(md_table(t[cols], digits=3, tr=_, headers={
+    extra = [c for c in ("ordinal_alpha", "ordinal_omega", "pearson_alpha", "pearson_omega") if c in t]
+    if rel.get("correlation") == "polychoric":
+        out.append(_("Headline statistics are **ordinal** (from polychoric correlations; Zumbo, Gadermann & Zeisser "
+                     "2007); the Pearson alpha and omega are shown beside them.") + "\n")
+    elif extra:
+        out.append(_("With at most 7 answer categories the **ordinal** alpha and omega (from polychoric correlations; "
+                     "Zumbo, Gadermann & Zeisser 2007) are shown beside the Pearson ones; they describe the latent "
+                     "responses, the Pearson ones the observed score.") + "\n")
+    out.append(md_table(t[cols + extra], digits=3, tr=_, headers={
         "level": _("level"), "label": _("scale"), "ci_low": _("alpha CI low"), "ci_high": _("alpha CI high"),
-        "std_alpha": _("std. alpha"), "average_r": _("mean r"), "lambda6": "λ6", "omega_total": _("ω total")}))
+        "std_alpha": _("std. alpha"), "average_r": _("mean r"), "lambda6": "λ6", "omega_total": _("ω total"),
+        "ordinal_alpha": _("ordinal alpha"), "ordinal_omega": _("ordinal ω"), "pearson_alpha": _("Pearson alpha"),
+        "pearson_omega": _("Pearson ω")}))
     raw = res.table("reliability_scales")
     tot = raw[raw["level"] == "total"].iloc[0]
     if pd.notna(tot.get("boot_ci_low")):
@@ -663,7 +784,7 @@ def validity_section(res: StudyResults) -> str:
     v = res.validity.get("summary")
     if not v:
         return _("Not studied: {reasons}.", reasons=_("; ").join(
-            r for lab, r in not_studied(res) if lab.startswith("score–KPI"))) + "\n"
+            skip_reason(res, r) for lab, r in not_studied(res) if lab.startswith("score–KPI"))) + "\n"
     out = [_("Scores from the **{wave}** wave against each agent's contact-weighted KPI means over **{start} – {end}** "
              "(n = {n} agents). {method} with Fisher-z {level}% CIs; p-values adjusted across all {pairs} pairs by "
              "{adjustment}.", wave=md_text(v["wave"]), start=_.month(v["window_start"]), end=_.month(v["window_end"]),
@@ -687,7 +808,8 @@ def training_section(res: StudyResults) -> str:
     conf = res.params.get("confidence")
     tr = res.training
     if not tr.get("total"):
-        reason = dict(not_studied(res)).get("pre/post change in competency scores", _("one wave only"))
+        reason = skip_reason(res, dict(not_studied(res)).get("pre/post change in competency scores",
+                                                             _("one wave only")))
         out = [_("Not studied: {reasons}.", reasons=reason) + "\n"]
         sat = tr.get("training_satisfaction") or {}
         if sat:
@@ -698,6 +820,9 @@ def training_section(res: StudyResults) -> str:
              "`wilcox.test` (zeros dropped; exact p for small n without ties, else normal approximation with "
              "continuity correction).", design=_.pgettext("design", tr.get("design", "pre/post")),
              waves=", ".join(md_text(w) for w in tr.get("waves", []))) + "\n"]
+    inv_md = invariance_section(res)
+    if inv_md:
+        out.append(inv_md)
     pp_ = localise(res, res.table("training_prepost"))
     pp_["group"] = [_group(res, g) for g in pp_["group"].astype(str)]
     dims = [d["scale"] for d in res.reliability["summary"].get("dimension_alphas") or []]
@@ -757,6 +882,9 @@ def training_section(res: StudyResults) -> str:
                      alpha=_.num(sens["alpha"], 2), power=int(round(sens["power"] * 100)),
                      effect_name=sens["effect_name"], effect=_.num(sens["min_effect"], 2)))
     out.append("")
+    rc_md = reliable_change_section(res)
+    if rc_md:
+        out.append(rc_md)
     sat = tr.get("training_satisfaction") or {}
     if sat:
         out.append(_satisfaction(sat, _))
@@ -771,6 +899,63 @@ def _group(res, group: str) -> str:
     return _.pgettext("group", group)
 
 
+def invariance_section(res: StudyResults) -> str | None:
+    """The invariance ladder (table and decision) shown before the pre/post comparisons."""
+    _ = _lang(res)
+    inv = res.training.get("invariance")
+    if not inv or not res.has("table", "training_invariance"):
+        return None
+    t = res.table("training_invariance")
+    t["level"] = [_.pgettext("invariance", str(v)) for v in t["level"]]
+    decision = invariance_sentence(res.training, _)
+    text = _("**Measurement invariance** ({pre} vs {post}; one CFA with both waves, {n_factors} {factor_level} factors, "
+             "marker-variable identification, the same item's residuals correlated across waves, ML; n = {n} agents "
+             "answering every item at both waves). A level holds when ΔCFI ≥ {delta_cfi} and ΔRMSEA ≤ {delta_rmsea} "
+             "(Chen 2007). Highest level: **{holds}**.", pre=md_text(inv["pre"]), post=md_text(inv["post"]),
+             n_factors=inv["n_factors"], factor_level=_.pgettext("level", str(inv["factor_level"])), n=inv["n"],
+             delta_cfi=inv["delta_cfi"], delta_rmsea=inv["delta_rmsea"],
+             holds=_.pgettext("invariance", str(inv["holds"])))
+    if decision:
+        text = _.pgettext("format", "{first} {then}", first=text, then=decision)
+    return (text + "\n\n"
+            + md_table(t[["level", "chi2", "df", "cfi", "tli", "rmsea", "srmr", "delta_cfi", "delta_rmsea"]], digits=3,
+                       tr=_, headers={"level": _("level"), "chi2": "χ²", "delta_cfi": "ΔCFI",
+                                      "delta_rmsea": "ΔRMSEA"}) + "\n")
+
+
+def reliable_change_section(res: StudyResults) -> str | None:
+    """Reliable change shares per group and scale, and their link to the agents' KPI change."""
+    _ = _lang(res)
+    rc = res.training.get("reliable_change")
+    if not rc or not res.has("table", "training_reliable_change_shares"):
+        return None
+    conf = rc.get("confidence", 0.95)
+    t = res.table("training_reliable_change_shares")
+    t["group"] = [_group(res, g) for g in t["group"].astype(str)]
+    t["scale"] = [_.pgettext("level", "total") if s == "total" else _label(res, s, s) for s in t["scale"].astype(str)]
+    out = [_("**Reliable change** (Jacobson & Truax 1991): an agent improved (declined) when (post − pre) / S_diff "
+             "exceeds the {level}% normal quantile, S_diff = SD_pre · √2 · √(1 − α) with Cronbach's α of the same "
+             "scale in the {wave} wave. By chance alone about {chance} of a group improves; a control group that "
+             "improves as often as the trained group points to drift in the questionnaire, not a training effect.",
+             level=_level(conf), wave=md_text(rc.get("reliability_wave")), chance=_.pct((1 - conf) / 2, 1)) + "\n",
+           md_table(t[["group", "scale", "n", "share_improved", "share_deteriorated", "share_unchanged", "reliability",
+                       "min_change"]], digits=3, tr=_, headers={
+               "group": _("group"), "scale": _("scale"), "share_improved": _("improved"),
+               "share_deteriorated": _("declined"), "share_unchanged": _("unchanged"), "reliability": "α",
+               "min_change": _("smallest reliable change")})]
+    if res.has("table", "training_rc_kpi"):
+        k = res.table("training_rc_kpi")
+        if "kpi" in k.columns:
+            k["kpi"] = [_.pgettext("kpi", str(v)) for v in k["kpi"]]
+        out.append("\n" + _("Reliable change on the total score and each agent's KPI change ({months} months after the "
+                            "training minus the months before; rates in percentage points):",
+                            months=rc.get("kpi_change_months")) + "\n")
+        out.append(md_table(k, digits=3, tr=_, headers={
+            "kpi": _("kpi"), "ci_low": _("ci low"), "ci_high": _("ci high"), "n_improved": _("n improved"),
+            "mean_change_improved": _("mean change improved"), "mean_change_others": _("mean change others")}))
+    return "\n".join(out) + "\n"
+
+
 def _satisfaction(sat: dict[str, Any], tr: i18n.Language | None = None) -> str:
     _ = tr or i18n.get("en")
     return _("Training satisfaction: {n_satisfied} of {n_rated} rated trainees ({share}) gave {min} or more out of 5.",
@@ -782,8 +967,8 @@ def trends_section(res: StudyResults) -> str:
     _ = _lang(res)
     out = []
     if not res.has("table", "trends_its"):
-        reason = dict(not_studied(res)).get(
-            "centre KPI trends around the intervention (interrupted time series)", _("no centre KPIs given"))
+        reason = skip_reason(res, dict(not_studied(res)).get(
+            "centre KPI trends around the intervention (interrupted time series)", _("no centre KPIs given")))
         out.append(_("Centre KPI trends not studied: {reason}.", reason=reason) + "\n")
     else:
         its = res.table("trends_its")

@@ -119,7 +119,7 @@ def generate(shape: Shape) -> dict[str, pd.DataFrame]:
     comps = [c for c, _, _ in shape.competencies]
     dims = [d for _, _, d in shape.competencies]
     g = rng.normal(size=shape.n_agents)
-    dim_f = {d: rng.normal(size=shape.n_agents) for d in set(dims) if d is not None}
+    dim_f = {d: rng.normal(size=shape.n_agents) for d in dict.fromkeys(dims) if d is not None}
     trait = {}
     for c, d in zip(comps, dims):
         trait[c] = 0.5 * g + (0.5 * dim_f[d] if d is not None else 0) + 0.6 * rng.normal(size=shape.n_agents)

@@ -44,10 +44,10 @@ STAGES = ("00_intake", "10_reliability", "20_validity", "30_training", "40_kpi_t
 # notebook, the raw inputs or the ccstudy source changed.  tests/test_stages.py checks that every
 # key a stage function reads is declared here.
 STAGE_PARAMS: dict[str, tuple[str, ...]] = {
-    "00_intake": ("scale", "inputs", "waves", "cleaning", "outputs"),
+    "00_intake": ("scale", "inputs", "waves", "cleaning", "outputs", "kpi"),
     "10_reliability": ("scale", "waves", "reliability", "confidence", "seed"),
     "20_validity": ("waves", "validity", "confidence", "coaching.focus_team", "training.start"),
-    "30_training": ("scale", "waves", "training", "confidence"),
+    "30_training": ("scale", "waves", "training", "confidence", "reliability.missing"),
     "40_kpi_trends": ("waves", "trends", "confidence"),
     "50_coaching": ("scale", "waves", "coaching", "validity.window", "validity.kpis", "training.start",
                     "training.end", "reports"),
@@ -175,7 +175,8 @@ def reliability(b: Bundle) -> dict[str, Any]:
     responses, items = b.table("responses"), b.table("items")
     out = rel_mod.reliability_tables(
         responses, items, scale=_scale(b), wave=wave, missing=p.get("reliability.missing"),
-        confidence=p.get("confidence"), n_boot=int(p.get("reliability.n_boot") or 0), seed=p.seed)
+        confidence=p.get("confidence"), n_boot=int(p.get("reliability.n_boot") or 0), seed=p.seed,
+        correlation=str(p.get("reliability.correlation") or "pearson"))
     skipped.update(out.pop("not_estimable"))
     result: dict[str, Any] = {"summary": out["summary"], "scales": out["scales"]}
     out["tables"] = {"scales": out["scales"], "items": out["items"]}
@@ -331,6 +332,28 @@ def training(b: Bundle) -> dict[str, Any]:
     if mom and "fcr_test" in mom:
         sens["focus_team_fcr"] = train_mod.sensitivity(int(mom["fcr_test"]["n"]), alpha=alpha, power=power)
     tot = prepost[prepost["scale"] == "total"].set_index("group")
+    # Before comparing means: does the questionnaire measure the same thing at both waves?
+    inv = None
+    try:
+        inv = train_mod.invariance(b.table("responses"), items, pre=pre, post=post, scale=_scale(b))
+    except ValueError as exc:
+        skipped["measurement invariance (pre vs post)"] = str(exc)
+    # Who changed beyond measurement error: reliability from the study's own pre wave
+    rc_scales = ["total"] + kinds["dimension"]
+    rels = train_mod.scale_reliabilities(b.table("responses"), items, rc_scales, wave=pre, scale=_scale(b),
+                                         missing=str(p.get("reliability.missing") or "pairwise"))
+    rc = train_mod.reliable_change_tables(pairs, info, scores[scores["wave"].astype(str) == pre], rels,
+                                          confidence=conf)
+    rc_link = None
+    if kpis is not None and p.get("training.start") and p.get("training.end"):
+        try:
+            change = train_mod.kpi_change(kpis, start=p.get("training.start"), end=p.get("training.end"))
+        except ValueError as exc:
+            change = None
+            skipped["reliable change vs KPI change"] = str(exc)
+        if change is not None and len(change.columns):
+            rc_link = train_mod.rc_kpi_link(rc["agents"], change, confidence=conf)
+    rc_tot = rc["shares"][rc["shares"]["scale"] == "total"].set_index("group")
     follow = None
     if plan.runs["follow_up"] and len(waves) >= 3:
         follow_tab = train_mod.wave_comparisons(scores, info, waves, ["total"] + kinds["dimension"], confidence=conf)
@@ -351,9 +374,29 @@ def training(b: Bundle) -> dict[str, Any]:
         "mixed": mixed["summary"] if mixed else None,
         "groups": groups,
         "focus_month_on_month": mom, "training_satisfaction": sat, "did_fcr": did, "sensitivity": sens,
-        "follow_up": follow, "skipped": skipped,
+        "follow_up": follow,
+        "invariance": inv["summary"] if inv else None,
+        "reliable_change": {
+            "scales": rc_scales, "reliability": rels, "confidence": conf, "reliability_wave": pre,
+            "total": {g: {**{c: int(rc_tot.loc[g, c]) for c in ("n", "n_improved", "n_deteriorated")},
+                          **{c: float(rc_tot.loc[g, c]) for c in ("share_improved", "share_deteriorated",
+                                                                  "share_unchanged", "min_change")}}
+                      for g in rc_tot.index},
+            "kpi_link": rc_link.to_dict(orient="records") if rc_link is not None else None,
+            "kpi_change_months": train_mod.KPI_CHANGE_MONTHS,
+        },
+        "skipped": skipped,
     }
     b.write_result("training", summary)
+    b.write_csv("training_reliable_change", rc["agents"])
+    b.write_csv("training_reliable_change_shares", rc["shares"])
+    out["tables"]["reliable change"] = rc["shares"]
+    if rc_link is not None:
+        b.write_csv("training_rc_kpi", rc_link)
+        out["tables"]["reliable change vs KPI change"] = rc_link
+    if inv:
+        b.write_csv("training_invariance", inv["fits"])
+        out["tables"]["measurement invariance"] = inv["fits"]
     b.write_csv("training_prepost", prepost)
     out["tables"]["pre/post"] = prepost
     if anc:
@@ -364,7 +407,7 @@ def training(b: Bundle) -> dict[str, Any]:
     if len(prepost):
         _fig(b, "training", figures.prepost_means(prepost, ["total"] + kinds["dimension"], labels,
                                                    scale=_scale(b), waves=(pre, post)), out)
-    out.update(summary=summary, prepost=prepost, ancova=anc)
+    out.update(summary=summary, prepost=prepost, ancova=anc, reliable_change=rc, invariance=inv)
     return out
 
 
@@ -464,6 +507,7 @@ def coaching(b: Bundle) -> dict[str, Any]:
         return None if d is None or pd.isna(d) else str(d)
 
     teams = list(prof.index) if prof is not None else []
+    gk = coach.gap_kinds(ws["teams"], coach.competency_kinds(items))
     summary = {
         "wave": pre, "focus_team": focus if has_focus else None, "weak_gap": weak_gap,
         "scale": list(_scale(b)),
@@ -487,9 +531,15 @@ def coaching(b: Bundle) -> dict[str, Any]:
         "mentoring_basis": None if pairs is None else ("total score and FCR" if perf is not None else "total score"),
         "attrition_watch": watch,
         "brief_teams": brief_teams(p, teams) if teams else [],
+        "gap_kinds": {str(r["team"]): {"main": r["main"] if isinstance(r["main"], str) else None,
+                                       **{k: r[k] for k in ("soft_skill_shortfall", "knowledge_shortfall",
+                                                            "n_soft_skill", "n_knowledge")}}
+                      for _, r in gk.iterrows()} if gk is not None else None,
         "skipped": skipped,
     }
     b.write_result("coaching", summary)
+    if gk is not None:
+        b.write_csv("coaching_gap_kinds", gk)
     out: dict[str, Any] = {"summary": summary, "weak_spots": ws, "pairs": pairs, "watch": watch,
                            "skipped": skipped, "tables": {}, "figures": []}
     b.write_csv("coaching_agent_weak_spots", ws["agents"])

@@ -133,6 +133,7 @@ def item_map() -> pd.DataFrame:
                 "item": f"Q{n:02d}", "competency": comp, "competency_label": label,
                 "dimension": dim, "dimension_label": DIMENSION_LABELS[dim],
                 "reverse": rev, "text": text,
+                "kind": "knowledge" if dim == "professional_knowledge" else "soft_skill",
             })
     return pd.DataFrame(rows)
 

@@ -30,10 +30,36 @@ def test_decode_gb18030_only_characters():
 
 
 def test_decode_failure_names_row_and_byte():
-    data = "a,b\nx,y\nJosé,z\n".encode("cp1252")
+    data = b"a,b\nx,y\nJos\x81 ,z\n"   # 0x81 + space: invalid in UTF-8, GBK, GB18030, Big5 and Windows-1252
     with pytest.raises(ReadProblem) as info:
         decode_bytes(data)
-    assert info.value.row == 3 and info.value.value == "0xE9" and info.value.rule == "encoding"
+    assert info.value.row == 3 and info.value.value == "0x81" and info.value.rule == "encoding"
+
+
+@pytest.mark.parametrize("text,enc", [
+    ("team\nÉquipe Müller\nJosé's way\n", "cp1252"),     # Latin-1 bytes used to become GBK mojibake
+    ("team\n客服一組\n貴賓組\n", "big5"),                 # Big5 used to be read as GB18030
+    ("team\n客服一组\n客服二组\n", "gbk"),
+])
+def test_decode_picks_the_plausible_encoding(text, enc):
+    assert decode_bytes(text.encode(enc)) == (text, enc)
+
+
+def test_decode_ambiguity_names_candidates_and_key():
+    data = b"team\n\xb0\xb6\xb0\xa8\n"   # GBK '岸皑' and Big5 '偉馬' are both plausible
+    with pytest.raises(ReadProblem) as info:
+        decode_bytes(data)
+    msg = info.value.message
+    assert info.value.rule == "encoding_ambiguous" and info.value.row == 2
+    assert "gbk reads it as '岸皑'" in msg and "big5 reads it as '偉馬'" in msg and "inputs.<name>.encoding" in msg
+    assert decode_bytes(data, "big5") == ("team\n偉馬\n", "big5")
+
+
+def test_implausibility_scores():
+    assert readers.implausibility("Équipe Müller") == 0
+    assert readers.implausibility("\ue085狝\ue5e6舱", "gb") > 0.5       # Big5 bytes read as GB18030
+    assert readers.implausibility("¹ó±ö×é") == 1                      # GBK bytes read as Windows-1252
+    assert readers.implausibility("蓂uipe") == 1                       # Latin-1 bytes read as GBK
 
 
 def test_declared_encoding():

@@ -118,3 +118,34 @@ def test_validate_reexports_parsers():
     from ccstudy.io import validate
 
     assert validate.norm_key is parsers.norm_key and validate.parse_date is parsers.parse_date
+
+
+def test_rate_column_mixing_fractions_and_percentages_names_the_minority():
+    f = frame("fcr", ["86.27", "87.1", "0.8627", "88.0", "90%"])
+    pr, sink = collect()
+    out = parsers.parse_number(f, Col("fcr", "rate", suspect_fraction=True), pr, "centre_kpis", "percent")
+    assert [(p.rule, p.rows, p.values) for p in sink] == [("rate_mixed_scale", (4,), ("0.8627",))]
+    assert out.iloc[[0, 1, 3, 4]].tolist() == pytest.approx([0.8627, 0.871, 0.88, 0.9])
+    assert math.isnan(out.iloc[2])                  # never 0.8627 / 100
+
+
+def test_dates_out_of_range_and_sentinels():
+    f = frame("exit_date", ["9999-12-31", "2017-03-20", "1600-01-01", "10000-01-01", ""])
+    pr, sink = collect()
+    recoded = np.zeros(5, dtype=bool)
+    out = parsers.parse_date(f, Col("exit_date", "date", nullable=True), pr, "roster",
+                             sentinels=["9999-12-31"], recoded=recoded)
+    assert recoded.tolist() == [True, False, False, False, False]
+    assert out.iloc[1] == pd.Timestamp("2017-03-20") and out.drop(index=1).isna().all()
+    assert [(p.rule, p.rows) for p in sink] == [("date_out_of_range", (4, 5))]
+    pr, sink = collect()
+    parsers.parse_date(f, Col("exit_date", "date", nullable=True), pr, "roster")
+    assert sink[0].rows == (2, 4, 5) and "inputs.roster.exit_date_sentinels" in sink[0].message
+
+
+def test_invisible_characters_in_ids():
+    f = frame("agent_id", ["A01", "A05\u200b", "A\u00a006", "A07\x07", "客服 一组"])
+    pr, sink = collect()
+    parsers.parse_text(f, Col("agent_id", "id"), pr)
+    assert [(p.rule, p.rows) for p in sink] == [("invisible_character", (3, 4, 5))]
+    assert "'A05\\u200b'" in sink[0].to_text()

@@ -11,6 +11,10 @@ import pandas as pd
 from ccstudy import stats
 from ccstudy.analysis.scoring import labels, reversed_items, scales
 
+#: Alpha a scale must reach to be called reliable enough for decisions about individuals' development
+#: (Nunnally 1978's 0.70 for early-stage research instruments); recorded in the results.
+ALPHA_THRESHOLD = 0.70
+
 # Reasons a scale's reliability cannot be estimated (recorded, never a crash).
 ONE_ITEM = "not estimable: a one-item scale has no internal consistency"
 
@@ -25,8 +29,15 @@ def reliability_tables(
     confidence: float = 0.95,
     n_boot: int = 0,
     seed: int | None = None,
+    correlation: str = "pearson",
 ) -> dict[str, Any]:
     """Reliability of each scale in one wave.
+
+    ``correlation`` chooses the headline statistics (``alpha``, ``omega_total``
+    and relatives): ``"pearson"`` or ``"polychoric"`` (ordinal alpha and
+    omega).  For Likert scales with at most :data:`MAX_ORDINAL_CATEGORIES`
+    categories the other kind is added as ``ordinal_alpha``/``ordinal_omega``
+    (or ``pearson_alpha``/``pearson_omega``), so both can be shown.
 
     Returns a dict with ``scales`` (one row per scale: level, scale, label, k,
     n, alpha with Feldt CI, standardized alpha, average r, lambda6, omega
@@ -40,6 +51,10 @@ def reliability_tables(
                          f"{sorted(responses['wave'].unique().tolist())}")
     reverse = set(reversed_items(items))
     names = labels(items)
+    n_categories = int(scale[1] - scale[0] + 1)
+    other = {"pearson": "polychoric", "polychoric": "pearson"}[correlation] \
+        if n_categories <= MAX_ORDINAL_CATEGORIES else None
+    other_prefix = {"polychoric": "ordinal", "pearson": "pearson", None: None}[other]
     rows, item_rows = [], []
     not_estimable: dict[str, str] = {}
     for level, groups in scales(items).items():
@@ -55,15 +70,29 @@ def reliability_tables(
                 rel = stats.reliability(
                     data[cols], reverse=tuple(c for c in cols if c in reverse), scale=scale,
                     missing=missing, confidence=confidence,
-                    n_boot=n_boot if level == "total" else 0, seed=seed,
+                    n_boot=n_boot if (level == "total" and correlation == "pearson") else 0, seed=seed,
+                    correlation=correlation,
                 )
+                extra = {}
+                if other is not None:
+                    try:
+                        rel2 = stats.reliability(data[cols], reverse=tuple(c for c in cols if c in reverse),
+                                                 scale=scale, missing=missing, confidence=confidence,
+                                                 correlation=other)
+                        extra = {f"{other_prefix}_alpha": rel2.alpha, f"{other_prefix}_omega": rel2.omega_total}
+                    except ValueError as exc:  # e.g. an item with one answered category in this wave
+                        extra = {f"{other_prefix}_alpha": None, f"{other_prefix}_omega": None,
+                                 "other_warning": str(exc)}
             rows.append({
                 "level": level, "scale": name, "label": names.get(name, name), "k": rel.k,
                 "n": rel.n, "n_rows": rel.n_rows, "alpha": rel.alpha, "ci_low": rel.alpha_ci_low,
                 "ci_high": rel.alpha_ci_high, "boot_ci_low": rel.alpha_boot_ci_low,
                 "boot_ci_high": rel.alpha_boot_ci_high, "std_alpha": rel.std_alpha,
                 "average_r": rel.average_r, "lambda6": rel.lambda6, "omega_total": rel.omega_total,
-                "method": rel.method, "warnings": "; ".join(rel.warnings),
+                "method": rel.method, "correlation": rel.correlation,
+                "warnings": "; ".join(rel.warnings + ((extra.pop("other_warning"),) if "other_warning" in extra
+                                                      else ())),
+                **extra,
             })
             if level in ("competency", "total"):
                 it = rel.items.copy()
@@ -72,7 +101,8 @@ def reliability_tables(
                 it.insert(0, "scale", name)
                 it.insert(0, "level", level)
                 item_rows.append(it)
-    table = pd.DataFrame(rows, columns=_SCALE_COLUMNS)
+    columns = _SCALE_COLUMNS + ([f"{other_prefix}_alpha", f"{other_prefix}_omega"] if other else [])
+    table = pd.DataFrame(rows, columns=columns)
     items_table = pd.concat(item_rows, ignore_index=True)
     comp = table[table["level"] == "competency"]
     est = comp.dropna(subset=["alpha"])
@@ -81,6 +111,9 @@ def reliability_tables(
     k_per = comp["k"].astype(int)
     summary = {
         "wave": wave,
+        "correlation": correlation,
+        "also_shown": other,
+        **{f"total_{kind}_alpha": _total_alpha(total, kind, correlation) for kind in ("pearson", "ordinal")},
         "confidence": confidence,
         "missing": missing,
         "scale_min": scale[0],
@@ -94,7 +127,8 @@ def reliability_tables(
         "competency_alpha_max": float(est["alpha"].max()) if len(est) else None,
         "competency_alpha_min_scale": str(est.loc[est["alpha"].idxmin(), "label"]) if len(est) else None,
         "competency_alpha_max_scale": str(est.loc[est["alpha"].idxmax(), "label"]) if len(est) else None,
-        "competencies_below_0_7": est.loc[est["alpha"] < 0.7, "label"].tolist(),
+        "alpha_threshold": ALPHA_THRESHOLD,
+        "competencies_below_0_7": est.loc[est["alpha"] < ALPHA_THRESHOLD, "label"].tolist(),
         "n_competencies": int(len(comp)),
         "n_competencies_estimable": int(len(est)),
         "n_dimensions": int((table["level"] == "dimension").sum()),
@@ -108,7 +142,20 @@ def reliability_tables(
 
 
 _SCALE_COLUMNS = ["level", "scale", "label", "k", "n", "n_rows", "alpha", "ci_low", "ci_high", "boot_ci_low",
-                  "boot_ci_high", "std_alpha", "average_r", "lambda6", "omega_total", "method", "warnings"]
+                  "boot_ci_high", "std_alpha", "average_r", "lambda6", "omega_total", "method", "correlation",
+                  "warnings"]
+
+def _total_alpha(total: pd.Series, kind: str, correlation: str) -> float | None:
+    """The total scale's Pearson or ordinal alpha, from the headline or the extra column (None if absent)."""
+    if (kind == "ordinal") == (correlation == "polychoric"):
+        v = total["alpha"]
+    else:
+        v = total.get(f"{kind}_alpha")
+    return None if v is None or pd.isna(v) else float(v)
+
+
+#: Likert scales with at most this many categories also get the other reliability (ordinal or Pearson).
+MAX_ORDINAL_CATEGORIES = 7
 
 
 def reliability_by_wave(responses: pd.DataFrame, items: pd.DataFrame, *, scale: tuple[int, int],

@@ -212,3 +212,173 @@ def sensitivity(n: int, *, alpha: float, power: float) -> dict[str, Any]:
     from ccstudy.stats.power import sensitivity as power_sensitivity
 
     return power_sensitivity(n, alpha=alpha, power=power, design="paired").to_dict()
+
+
+# --------------------------------------------------------------------------- reliable change
+RC_KPIS = ("fcr", "csat", "qa_score", "aht_sec")
+#: Months averaged on each side of the training for an agent's KPI change.
+KPI_CHANGE_MONTHS = 3
+
+
+def scale_reliabilities(responses: pd.DataFrame, items: pd.DataFrame, scale_names: list[str], *, wave: str,
+                        scale: tuple[int, int], missing: str = "pairwise") -> dict[str, float]:
+    """Cronbach's alpha (Pearson) of the total and each dimension in *wave*: the reliability behind the RCI."""
+    from ccstudy.analysis.scoring import reversed_items, scales
+
+    groups = scales(items)
+    spec = {s: (groups["total"]["total"] if s == "total" else groups["dimension"][s]) for s in scale_names}
+    spec = {s: cols for s, cols in spec.items() if len(cols) >= 2}
+    data = responses.loc[responses["wave"].astype(str) == str(wave)]
+    rev = [c for c in reversed_items(items) if any(c in cols for cols in spec.values())]
+    import warnings
+
+    out: dict[str, float] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for s, cols in spec.items():  # one scale at a time: a constant item spoils only its own scale
+            try:
+                tab = stats.reliability_table(data, {s: cols}, statistics="alpha", total=None,
+                                              reverse=[c for c in rev if c in cols], scale=scale, missing=missing)
+            except ValueError:
+                continue
+            out[s] = float(tab.loc[s, "alpha"])
+    return out
+
+
+def reliable_change_tables(pairs: pd.DataFrame, info: pd.DataFrame, pre_scores: pd.DataFrame,
+                           reliabilities: dict[str, float], *, confidence: float) -> dict[str, pd.DataFrame]:
+    """Jacobson-Truax reliable change of every agent on each scale, and the shares per group.
+
+    *pre_scores* are the whole pre wave's scores (the SD of the RCI is the pre
+    wave's, over every agent who answered it).  Returns ``agents`` (one row per
+    agent and scale: group, team, pre, post, change, rci, status) and ``shares``
+    (per group and scale: n, counts and shares improved / deteriorated /
+    unchanged, the reliability, SD, S_diff and the smallest reliable change).
+    Without groups every agent is in :data:`ALL_AGENTS`.
+    """
+    rows, share_rows = [], []
+    groups = info["group"].reindex(pairs.index) if "group" in info else pd.Series(None, index=pairs.index)
+    teams = info["team"].reindex(pairs.index) if "team" in info else pd.Series(None, index=pairs.index)
+    groups = groups.where(groups.notna(), ALL_AGENTS) if groups.isna().all() else groups
+    for s, rel in reliabilities.items():
+        if not (0.0 < rel < 1.0):
+            continue
+        sd = float(pre_scores[s].std(ddof=1))
+        if not (sd > 0) or pairs[[f"{s}_pre", f"{s}_post"]].dropna().empty:
+            continue
+        rc = stats.reliable_change(pairs[f"{s}_pre"], pairs[f"{s}_post"], rel, sd=sd, confidence=confidence)
+        a = rc.agents.copy()
+        a.insert(0, "team", teams)
+        a.insert(0, "group", groups)
+        a.insert(0, "scale", s)
+        a.index.name = "agent_id"
+        rows.append(a.reset_index())
+        for g in [g for g in pd.unique(groups.dropna())]:
+            st = a.loc[groups == g, "status"].dropna()
+            n = int(len(st))
+            if n == 0:
+                continue
+            share_rows.append({"group": g, "scale": s, "n": n,
+                               "n_improved": int((st == "improved").sum()),
+                               "n_deteriorated": int((st == "deteriorated").sum()),
+                               "share_improved": float((st == "improved").mean()),
+                               "share_deteriorated": float((st == "deteriorated").mean()),
+                               "share_unchanged": float((st == "unchanged").mean()),
+                               "reliability": rel, "sd": sd, "se_diff": rc.se_diff, "min_change": rc.min_change})
+    agents = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
+        columns=["agent_id", "scale", "group", "team", "pre", "post", "change", "rci", "status"])
+    shares = pd.DataFrame(share_rows, columns=["group", "scale", "n", "n_improved", "n_deteriorated", "share_improved",
+                                               "share_deteriorated", "share_unchanged", "reliability", "sd",
+                                               "se_diff", "min_change"])
+    return {"agents": agents, "shares": shares}
+
+
+def kpi_change(agent_kpis: pd.DataFrame, *, start: str, end: str, months: int = KPI_CHANGE_MONTHS) -> pd.DataFrame:
+    """Each agent's KPI change: the *months* after the training (after ``end``) minus the *months* before ``start``.
+
+    Contact-weighted means (:func:`ccstudy.analysis.validity.agent_kpi_window`);
+    rates in percentage points.  Columns ``<kpi>_change`` for the KPIs present.
+    """
+    from ccstudy.analysis.validity import agent_kpi_window
+
+    kpis = [k for k in RC_KPIS if k in agent_kpis.columns and agent_kpis[k].notna().any()]
+    if not kpis:
+        return pd.DataFrame()
+    s, e = pd.Period(str(start), freq="M"), pd.Period(str(end), freq="M")
+    before = agent_kpi_window(agent_kpis, kpis, str(s - months), str(s - 1))
+    after = agent_kpi_window(agent_kpis, kpis, str(e + 1), str(e + months))
+    ch = (after[kpis] - before[kpis]).dropna(how="all")
+    for k in kpis:
+        if k in ("fcr", "csat"):
+            ch[k] = ch[k] * 100
+    ch.columns = [f"{k}_change" for k in kpis]
+    ch.index.name = "agent_id"
+    return ch
+
+
+def rc_kpi_link(agents: pd.DataFrame, change: pd.DataFrame, *, confidence: float) -> pd.DataFrame:
+    """Does reliable change on the total go with a KPI change?  Per KPI: r(RCI, KPI change) and the
+    mean KPI change of agents who reliably improved vs the others (all agents with both)."""
+    tot = agents[agents["scale"] == "total"].set_index("agent_id")
+    rows = []
+    for col in change.columns:
+        d = tot[["rci", "status"]].join(change[col], how="inner").dropna(subset=["rci", col])
+        if len(d) < 4:
+            continue
+        try:
+            c = stats.correlate(d["rci"], d[col], confidence=confidence)
+        except ValueError:  # e.g. a constant KPI change
+            continue
+        imp = d.loc[d["status"] == "improved", col]
+        rest = d.loc[d["status"] != "improved", col]
+        rows.append({"kpi": col.removesuffix("_change"), "n": c.n, "r": c.r, "ci_low": c.ci_low, "ci_high": c.ci_high,
+                     "p": c.p, "n_improved": int(len(imp)),
+                     "mean_change_improved": float(imp.mean()) if len(imp) else float("nan"),
+                     "mean_change_others": float(rest.mean()) if len(rest) else float("nan")})
+    return pd.DataFrame(rows, columns=["kpi", "n", "r", "ci_low", "ci_high", "p", "n_improved",
+                                       "mean_change_improved", "mean_change_others"])
+
+
+# --------------------------------------------------------------------------- measurement invariance
+def invariance_factors(items: pd.DataFrame) -> tuple[str, dict[str, list[str]]]:
+    """The factor model of the ladder: competencies (first-order model of the item map) when every
+    competency has at least 2 items, else dimensions, else one factor of all items."""
+    from ccstudy.analysis.scoring import item_columns, scales
+
+    groups = scales(items)
+    for level in ("competency", "dimension"):
+        g = groups[level]
+        if g and all(len(cols) >= 2 for cols in g.values()) and (level != "dimension" or len(g) >= 1):
+            return level, {k: list(v) for k, v in g.items()}
+    return "total", {"total": item_columns(items)}
+
+
+def invariance(responses: pd.DataFrame, items: pd.DataFrame, *, pre: str, post: str,
+               scale: tuple[int, int]) -> dict[str, Any]:
+    """Configural / metric / scalar invariance of the competency model between *pre* and *post*.
+
+    Reverse-keyed items are recoded (``min + max - x``) first so every loading is
+    positive.  Returns ``fits`` (the ladder table), ``summary`` (holds, n, the
+    factor level used, whether pre/post means compare) or raises ValueError
+    when the data cannot support the model (too few complete agents).
+    """
+    from ccstudy.analysis.scoring import reversed_items
+
+    level, factors = invariance_factors(items)
+    cols = [c for f in factors.values() for c in f]
+    r = responses.drop_duplicates(["agent_id", "wave"], keep="last")
+    a = r[r["wave"].astype(str) == str(pre)].set_index("agent_id")[cols].astype(float)
+    b = r[r["wave"].astype(str) == str(post)].set_index("agent_id")[cols].astype(float)
+    rev = [c for c in reversed_items(items) if c in cols]
+    if rev:
+        a[rev] = scale[0] + scale[1] - a[rev]
+        b[rev] = scale[0] + scale[1] - b[rev]
+    inv = stats.longitudinal_invariance(a, b, factors)
+    fits = inv.fits.copy()
+    fits.index.name = "level"
+    summary = {"holds": inv.holds, "n": inv.n, "n_dropped": inv.n_dropped, "factor_level": level,
+               "n_factors": len(factors), "pre": pre, "post": post,
+               "means_comparable": inv.holds == "scalar",
+               "delta_cfi": inv.delta_cfi, "delta_rmsea": inv.delta_rmsea,
+               "fits": fits.reset_index().to_dict(orient="records"), "warnings": list(inv.warnings)}
+    return {"fits": fits.reset_index(), "summary": summary}

@@ -140,3 +140,13 @@ def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def sha256_folder(path: str | os.PathLike[str]) -> str:
+    """SHA-256 over a folder's files (relative names and bytes, in name order; hidden files skipped)."""
+    root = Path(path)
+    h = hashlib.sha256()
+    for p in sorted(q for q in root.rglob("*") if q.is_file() and not q.name.startswith(".")):
+        h.update(p.relative_to(root).as_posix().encode())
+        h.update(sha256_file(p).encode())
+    return h.hexdigest()

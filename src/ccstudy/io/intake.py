@@ -43,8 +43,8 @@ from ccstudy.io.validate import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["IntakeResult", "run_intake", "write_intake", "InputValidationError", "ValidationReport",
-           "validate_study"]
+__all__ = ["IntakeResult", "run_intake", "write_intake", "clean_checked", "InputValidationError",
+           "ValidationReport", "validate_study"]
 
 
 @dataclasses.dataclass
@@ -67,6 +67,9 @@ def run_intake(params: Any, *, write_validation_report: bool = True) -> IntakeRe
     """
     checked = check_study(params)
     report = checked.report
+    contact_kpis = None
+    if report.ok and params.input_path("contacts") is not None:
+        contact_kpis = contact_kpi_tables(params, checked)
     if write_validation_report:
         try:
             write_report(report, params)
@@ -75,28 +78,105 @@ def run_intake(params: Any, *, write_validation_report: bool = True) -> IntakeRe
     if not report.ok:
         log.info("input validation failed: %d problem(s)", len(report.problems))
         raise InputValidationError(report)
-    return _clean(checked, params)
+    return _clean(checked, params, contact_kpis)
 
 
-def _clean(checked: Checked, params: Any) -> IntakeResult:
+def clean_checked(checked: Checked, params: Any) -> IntakeResult:
+    """Clean what a clean validation read (:func:`ccstudy.io.validate.check_files`); nothing is written."""
+    if not checked.report.ok:
+        raise InputValidationError(checked.report)
+    contact_kpis = None
+    if params.input_path("contacts") is not None:
+        contact_kpis = contact_kpi_tables(params, checked)
+        if not checked.report.ok:
+            raise InputValidationError(checked.report)
+    return _clean(checked, params, contact_kpis)
+
+
+@dataclasses.dataclass
+class ContactKpis:
+    """The contact log of a study, staged, and the KPI tables computed from it."""
+
+    staging: Any                      # ccstudy.io.contacts.ContactStaging
+    tables: dict[str, pd.DataFrame]   # agent / team / centre -> KPI table (counts + KPIs)
+    options: dict[str, Any]           # the KpiParams used, and the backend
+    file: str                         # how the log is named in messages and the cleaning log
+
+
+def contact_kpi_tables(params: Any, checked: Checked) -> ContactKpis | None:
+    """Stage ``inputs.contacts`` and compute its agent-, team- and centre-month KPIs.
+
+    Problems (missing file or column, agent ids not in the roster) are added to
+    ``checked.report``; None is returned then.  The engine is ``kpi.backend``.
+    """
+    import dataclasses as dc
+
+    from ccstudy.io.contacts import ContactLogError, read_contacts, stage_contacts
+    from ccstudy.io.validate import Problem
+    from ccstudy.kpi import KpiParams, compute
+    from ccstudy.kpi.backends import connect
+
+    path = params.input_path("contacts")
+    spec = params.get("inputs.contacts", {}) or {}
+    label = str(spec.get("file", path.name))
+    try:
+        staging = stage_contacts(path, Path(params.processed_dir) / "contacts.parquet",
+                                 columns=spec.get("columns"), fmt=spec.get("format"),
+                                 timestamp_format=spec.get("timestamp_format"), delimiter=spec.get("delimiter"))
+    except ContactLogError as exc:
+        for prob in exc.problems:
+            checked.report.problems.append(dc.replace(prob, file=_contact_file(label, prob.file, path)))
+        return None
+    kp = KpiParams.from_mapping({f.name: params.get(f"kpi.{f.name}") for f in dc.fields(KpiParams)
+                                 if params.get(f"kpi.{f.name}") is not None})
+    backend = str(params.get("kpi.backend", "duckdb"))
+    con = connect(backend, spark_master=str(params.get("kpi.spark.master", "local[*]")))
+    roster = checked.loaded["roster"].typed if "roster" in checked.loaded else None
+    teams = roster[["agent_id", "team"]].astype(str) if roster is not None and "team" in roster.columns else None
+    levels = ["agent", "centre"] + (["team"] if teams is not None else [])
+    tables = compute(con, read_contacts(con, staging.path), levels, kp, teams=teams)
+    if roster is not None:
+        known = set(roster["agent_id"].astype(str))
+        unknown = sorted(set(tables["agent"]["agent_id"].astype(str)) - known)
+        if unknown:
+            checked.report.problems.append(Problem(
+                file=label, rule="agent_not_in_roster", column="agent_id", values=tuple(unknown[:20]),
+                count=len(unknown), message=f"{len(unknown)} agent id(s) of the contact log are not in the roster"))
+            return None
+    return ContactKpis(staging=staging, tables=tables, options={"backend": backend, **kp.to_dict()}, file=label)
+
+
+def _contact_file(label: str, file: str, path: Path) -> str:
+    return f"{label.rstrip('/')}/{file}" if path.is_dir() and file != str(path) else label
+
+
+def _clean(checked: Checked, params: Any, contact_kpis: ContactKpis | None = None) -> IntakeResult:
     log_ = CleaningLog()
     loaded = checked.loaded
+    if contact_kpis is not None:
+        clog = contact_kpis.staging.cleaning_log
+        path = params.input_path("contacts")
+        for (file, rule, column), g in clog.groupby(["file", "rule", "column"], sort=False):
+            log_.add(_contact_file(contact_kpis.file, file, path), g["row"].to_numpy(), column,
+                     g["old"].tolist(), g["new"].tolist(), rule)
     for ld in loaded.values():
         if ld.blank_rows:
             log_.add(ld.file, ld.blank_rows, "*", "(blank row)", "dropped", "blank_row")
         for pos, letter in ld.empty_columns:
             log_.add(ld.file, [ld.header_row], letter, "(no header, no values)", "ignored", "empty_column")
+        for rows, column, old, new, rule in ld.recodes:  # declared options (sentinels, summary rows)
+            log_.add(ld.file, rows, column, old, new, rule)
 
-    waves = (str(params.get("waves.pre")), str(params.get("waves.post")))
+    waves = tuple(params.wave_labels)
     tables: dict[str, pd.DataFrame] = {}
     items_t = loaded["items"].typed
     assert items_t is not None and checked.items is not None
     items = checked.items
     tables["items"] = _items_table(items_t)
 
-    roster_t = loaded["roster"].typed
-    assert roster_t is not None
-    tables["roster"] = _finish(roster_t, "roster", params)
+    roster_t = loaded["roster"].typed if "roster" in loaded else None
+    if roster_t is not None:
+        tables["roster"] = _finish(roster_t, "roster", params)
 
     # responses
     rld = loaded["responses"]
@@ -109,9 +189,11 @@ def _clean(checked: Checked, params: Any) -> IntakeResult:
             drop_duplicates(rld.typed, d, ["agent_id", "wave", "item", "submitted", "score"], rld.file, log_)
     cleaned = clean_responses(resp, items, params, rld.file, log_, roster=roster_t,
                               duplicates=checked.response_duplicates, cell_rows=checked.response_cell_rows)
-    cols = ["agent_id", "wave", "submitted", *items, "straightliner"]
+    has_submitted = checked.has_submitted
+    cols = ["agent_id", "wave", *(["submitted"] if has_submitted else []), *items, "straightliner"]
     out = cleaned[cols].copy()
-    out["submitted"] = out["submitted"].astype("datetime64[ns]")
+    if has_submitted:
+        out["submitted"] = out["submitted"].astype("datetime64[ns]")
     for it in items:
         out[it] = out[it].astype(float)
     out["straightliner"] = out["straightliner"].astype(bool)
@@ -121,18 +203,39 @@ def _clean(checked: Checked, params: Any) -> IntakeResult:
     out = out.assign(_w=out["wave"].map(order)).sort_values(["agent_id", "_w"], kind="stable")
     tables["responses"] = out.drop(columns="_w").reset_index(drop=True)
 
-    kld = loaded["agent_kpis"]
-    assert kld.typed is not None
-    kp = drop_low_contacts(kld.typed, int(params.get("cleaning.min_contacts_per_month", 30) or 0), kld.file, log_)
-    tables["agent_kpis"] = _finish(kp, "agent_kpis", params)
+    min_contacts = int(params.get("cleaning.min_contacts_per_month", 30) or 0)
+    kld = loaded.get("agent_kpis")
+    if kld is not None and kld.typed is not None:
+        kp = drop_low_contacts(kld.typed, min_contacts, kld.file, log_)
+        tables["agent_kpis"] = _finish(kp, "agent_kpis", params)
+    elif contact_kpis is not None:  # agent-month KPIs computed from the contact log
+        from ccstudy.kpi import to_agent_kpis
+
+        derived = to_agent_kpis(contact_kpis.tables["agent"])
+        derived[ROW] = np.arange(1, len(derived) + 1)  # row of the agent-month table, for the cleaning log
+        kp = drop_low_contacts(derived, min_contacts, f"{contact_kpis.file} (agent-month KPIs)", log_)
+        tables["agent_kpis"] = _finish(kp, "agent_kpis", params)
 
     for name in ("centre_kpis", "training", "staff_survey", "customer_survey"):
         if name in loaded and loaded[name].typed is not None:
             tables[name] = _finish(loaded[name].typed, name, params)
+    if contact_kpis is not None:
+        from ccstudy.kpi import to_centre_kpis
+
+        if "centre_kpis" not in tables:
+            tables["centre_kpis"] = to_centre_kpis(contact_kpis.tables["centre"])
+        for level, t in contact_kpis.tables.items():  # every count and KPI, for readers who recompute
+            tables[f"contact_kpis_{level}_month"] = t
 
     clog = log_.frame()
     encodings = {n: (ld.grid.encoding if ld.grid is not None else "") for n, ld in loaded.items()}
     summary = _summary(checked, params, tables, clog, log_, cleaned)
+    if contact_kpis is not None:
+        st = contact_kpis.staging
+        summary["inputs"]["contacts"] = {"file": contact_kpis.file, "files": [f.name for f in st.files],
+                                         "rows_read": int(sum(st.rows_read.values())), "rows_kept": int(st.rows_kept),
+                                         "rows_dropped": int(sum(st.rows_read.values()) - st.rows_kept)}
+        summary["kpi"] = contact_kpis.options
     return IntakeResult(tables=tables, cleaning_log=clog, encodings=encodings, summary=summary,
                         report=checked.report)
 
@@ -143,14 +246,25 @@ _NULLABLE_INT_AS_FLOAT = True
 
 
 def _items_table(t: pd.DataFrame) -> pd.DataFrame:
+    """The item map: ids, labels falling back to the ids, ``dimension`` missing (None) when not given."""
+    n = len(t)
+    blank = pd.Series("", index=t.index)
+    none = pd.Series([None] * n, index=t.index, dtype=object)
     out = pd.DataFrame({"item": t["item"].astype(str), "competency": t["competency"].astype(str)})
-    lab = t["competency_label"] if "competency_label" in t.columns else pd.Series("", index=t.index)
+    lab = t["competency_label"] if "competency_label" in t.columns else blank
     out["competency_label"] = lab.where(lab != "", t["competency"]).astype(str)
-    out["dimension"] = t["dimension"].astype(str)
-    dl = t["dimension_label"] if "dimension_label" in t.columns else pd.Series("", index=t.index)
-    out["dimension_label"] = dl.where(dl != "", t["dimension"]).astype(str)
-    out["reverse"] = t["reverse"].astype(bool)
-    out["text"] = (t["text"] if "text" in t.columns else pd.Series("", index=t.index)).astype(str)
+    dim = t["dimension"].astype(str) if "dimension" in t.columns else blank
+    if (dim != "").any():
+        out["dimension"] = dim
+        dl = t["dimension_label"] if "dimension_label" in t.columns else blank
+        out["dimension_label"] = dl.where(dl != "", dim).astype(str)
+    else:  # an instrument without dimensions
+        out["dimension"] = none
+        out["dimension_label"] = none.copy()
+    out["reverse"] = (t["reverse"] if "reverse" in t.columns else pd.Series(False, index=t.index)).astype(bool)
+    out["text"] = (t["text"] if "text" in t.columns else blank).astype(str)
+    kind = t["kind"] if "kind" in t.columns else none
+    out["kind"] = kind.where(kind.notna() & (kind != ""), None).astype(object)
     for c in t.columns:
         if c not in out.columns and c != ROW:
             out[c] = t[c]

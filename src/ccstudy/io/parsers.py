@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,14 @@ def norm_label(s: str) -> str:
     s = unicodedata.normalize("NFKC", str(s)).strip().casefold()
     return re.sub(r"\s+", " ", s)
 
+
+# zero-width, bidi, BOM, NBSP and other invisible / control characters (see ccstudy.escape.visible)
+_INVISIBLE_RE = (r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00a0\u00ad\u115f\u1160\u180e\u2000-\u200f"
+                 r"\u2028-\u202f\u205f-\u206f\u3164\ufeff\ufff9-\ufffb\ue000-\uf8ff]")
+
+# the same class in RE2 syntax (Arrow's regex engine): \x{...} instead of \xHH / \uHHHH
+_INVISIBLE_RE2 = re.sub(r"\\(?:x([0-9a-f]{2})|u([0-9a-f]{4}))", lambda m: "\\x{" + (m.group(1) or m.group(2)) + "}",
+                        _INVISIBLE_RE)
 
 _NA_ARROW = pa.array(sorted(NA_TOKENS), type=pa.string())
 
@@ -98,22 +106,61 @@ def _excel_serial_hint(values: pd.Series) -> str:
         return ""
 
 
+_NS_MIN = pd.Timestamp.min
+_NS_MAX = pd.Timestamp.max
+_YEAR_RE = r"^\s*(\d{4,})\s*[-/.年]"
+
+
+def _sentinel_texts(sentinels: Any) -> set[str]:
+    return {str(v).strip() for v in (sentinels or []) if str(v).strip()}
+
+
 def parse_date(frame: pd.DataFrame, col: Col, pr: Problems, input_name: str,
-               date_format: str | None = None) -> pd.Series:
+               date_format: str | None = None, sentinels: Any = None,
+               recoded: np.ndarray | None = None) -> pd.Series:
+    """Dates as ``datetime64[ns]``.
+
+    A cell equal to one of *sentinels* (e.g. ``9999-12-31`` for "still employed") becomes blank and is
+    marked in *recoded* (the caller logs it).  A date outside the range pandas can hold (years 1678 to
+    2261) is reported with its row and column instead of ending validation with a bare error.
+    """
     s = frame[col.name]
     blank = blank_mask(s)
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     todo = ~blank
+    sent = _sentinel_texts(sentinels)
+    if sent and len(s):
+        hit = todo & s.str.strip().isin(sent).to_numpy(dtype=bool)
+        if hit.any():
+            todo &= ~hit
+            if recoded is not None:
+                recoded |= hit
     formats = (date_format,) if date_format else DATE_FORMATS
+    far = np.zeros(len(s), dtype=bool)
     for fmt in formats:
         if not todo.any():
             break
         parsed = pd.to_datetime(s[todo], format=fmt, errors="coerce")
         ok = parsed.notna().to_numpy()
         if ok.any():
-            idx = np.flatnonzero(todo)[ok]
-            out.iloc[idx] = parsed[ok].astype("datetime64[ns]").to_numpy()
-            todo[idx] = False
+            beyond = ok & ((parsed < _NS_MIN) | (parsed > _NS_MAX)).to_numpy(dtype=bool)
+            idx = np.flatnonzero(todo)
+            far[idx[beyond]] = True
+            good = ok & ~beyond
+            out.iloc[idx[good]] = parsed[good].astype("datetime64[ns]").to_numpy()
+            todo[idx[ok]] = False
+    if todo.any():  # years the parser itself refuses (e.g. 10000-01-01, 0001-01-01 in some formats)
+        years = pd.to_numeric(s[todo].str.extract(_YEAR_RE)[0], errors="coerce").to_numpy(dtype=float)
+        odd = (years < _NS_MIN.year + 1) | (years > _NS_MAX.year - 1)
+        idx = np.flatnonzero(todo)[odd]
+        far[idx] = True
+        todo[idx] = False
+    if far.any():
+        key = f"inputs.{input_name}.exit_date_sentinels" if col.name == "exit_date" else None
+        hint = (f"; if it means 'still employed' list it in {key} (e.g. [\"9999-12-31\"]) or leave the cell blank"
+                if key else "; correct the date (or leave the cell blank if it is unknown)")
+        pr.add_mask(frame, far, col.name, "date_out_of_range",
+                    f"a date outside the years {_NS_MIN.year + 1}–{_NS_MAX.year - 1}" + hint)
     if todo.any():
         serial = todo & s.str.fullmatch(_SERIAL_RE).fillna(False).to_numpy(dtype=bool)
         if serial.any():
@@ -197,6 +244,21 @@ def parse_number(frame: pd.DataFrame, col: Col, pr: Problems, input_name: str,
         frac = ok & (np.floor(np.where(ok, vals, 0)) != np.where(ok, vals, 0))
         pr.add_mask(frame, frac, col.name, "not_whole_number", "must be a whole number")
         ok = ok & ~frac
+    if is_rate and col.kind == "rate" and col.suspect_fraction:
+        # the scale is a property of the whole column: a column holding both fractions (0.8627) and
+        # percentages (86.27) is rejected, naming the rows of the minority form; nothing is rescaled
+        plain = ok & ~pct
+        small = plain & (vals > 0) & (vals < 1)
+        big = plain & (vals > 1) & (vals <= 100)
+        if small.any() and big.any():
+            n_small, n_big = int(small.sum()), int(big.sum())
+            minority, form, other = ((small, "fractions (like 0.86)", "percentages (like 86)") if n_small <= n_big
+                                     else (big, "percentages (like 86)", "fractions (like 0.86)"))
+            pr.add_mask(frame, minority, col.name, "rate_mixed_scale",
+                        f"the column mixes fractions and percentages: {min(n_small, n_big)} value(s) are "
+                        f"{form}, {max(n_small, n_big)} are {other}; write every value of the column in one form "
+                        f"(or as '86%') and set inputs.{input_name}.rate_scale to match")
+            ok = ok & ~minority
     if is_rate:
         scale = "fraction" if col.kind == "fraction" else rate_scale
         hi = 1.0 if scale == "fraction" else 100.0
@@ -244,7 +306,7 @@ def parse_number(frame: pd.DataFrame, col: Col, pr: Problems, input_name: str,
 
 
 _FLAGS = {"0": False, "1": True, "0.0": False, "1.0": True, "true": True, "false": False,
-          "yes": True, "no": False, "y": True, "n": False}
+          "yes": True, "no": False, "y": True, "n": False, "是": True, "否": False, "t": True, "f": False}
 
 
 def parse_flag(frame: pd.DataFrame, col: Col, pr: Problems) -> pd.Series:
@@ -252,7 +314,7 @@ def parse_flag(frame: pd.DataFrame, col: Col, pr: Problems) -> pd.Series:
     blank = blank_mask(s)
     mapped = s.str.lower().map(_FLAGS)
     bad = ~blank & mapped.isna().to_numpy()
-    pr.add_mask(frame, bad, col.name, "not_a_flag", "must be 0 or 1")
+    pr.add_mask(frame, bad, col.name, "not_a_flag", "must be 0 or 1 (also true/false, yes/no, 是/否)")
     if not col.nullable:
         pr.add_mask(frame, blank, col.name, "required_value", "is blank; 0 or 1 is required")
     return mapped.fillna(False).astype(bool)
@@ -264,9 +326,15 @@ def parse_text(frame: pd.DataFrame, col: Col, pr: Problems, allowed: tuple[str, 
     if not col.nullable:
         pr.add_mask(frame, blank, col.name, "required_value", "is blank; a value is required")
     if col.kind in ("id", "category"):
-        broken = s.str.contains(r"[\r\n]", regex=True).fillna(False).to_numpy(dtype=bool)
+        arr = _arrow(s) if len(s) else None
+        broken = _np_bool(pc.match_substring_regex(arr, r"[\r\n]")) if arr is not None else np.zeros(0, bool)
         pr.add_mask(frame, broken, col.name, "line_break",
                     "contains a line break (is a quote left open on this row?)")
+        hidden = ~broken & (_np_bool(pc.match_substring_regex(arr, _INVISIBLE_RE2)) if arr is not None
+                            else np.zeros(0, bool))
+        pr.add_mask(frame, hidden, col.name, "invisible_character",
+                    "contains an invisible or control character (shown escaped, e.g. \\u200b): two ids that look "
+                    "the same would be different agents; delete the character in the export")
     allowed = allowed or col.allowed
     if allowed is not None:
         canon = {norm_label(a): a for a in allowed}

@@ -10,11 +10,18 @@ Raw files are opened read-only (``"rb"``) and never written.
 
 Encodings (CSV)
 ---------------
-Unless ``inputs.<name>.encoding`` is given, the encoding is detected by a
-strict-decode cascade: a byte-order mark (UTF-8 or UTF-16) wins; otherwise
-UTF-8, then GBK, then GB18030 are tried in turn, each strictly.  The name of
-the encoding that worked is reported (``utf-8``, ``utf-8-sig``, ``utf-16``,
-``gbk``, ``gb18030``).
+Unless ``inputs.<name>.encoding`` is given, a byte-order mark (UTF-8 or
+UTF-16) wins; otherwise a file that is valid UTF-8 is UTF-8.  Any other file is
+decoded strictly as GBK/GB18030, Big5 and Windows-1252, and each decoding of the
+whole file is scored for plausibility (:func:`implausibility`: private-use and
+control characters, Chinese characters glued to Latin letters or outside the
+family's frequent set, runs of accented letters and symbols); the clearly most
+plausible decoding wins, several equally plausible ones with different text are
+an ambiguity error naming them and ``inputs.<name>.encoding``.  A statistical
+detector (charset-normalizer) adds its guesses to the message when nothing
+fits.  ZIP/XLSX, Parquet, XLS and NUL bytes in a ``.csv`` are named as such.
+The encoding used is reported for every file (``utf-8``, ``utf-8-sig``,
+``utf-16``, ``gbk``, ``gb18030``, ``big5``, ``cp1252``).
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import io
 import logging
 import math
 import re
+import unicodedata
 import warnings
 import zipfile
 from pathlib import Path
@@ -67,14 +75,140 @@ class Grid:
 
 # --------------------------------------------------------------------------- encodings
 
-_CASCADE = ("utf-8", "gbk", "gb18030")
+#: Encodings tried for a file that is not UTF-8, in this order (one name per family of identical decodings).
+CANDIDATES = ("gbk", "gb18030", "big5", "cp1252")
+
+_CP1252_EXTRA = set("‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ€")
+_SINGLE_OK = set("°€£¥§«»·’‘“”–—…©®™±×÷¿¡")
+
+
+def _is_cjk(ch: str) -> bool:
+    o = ord(ch)
+    return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0x20000 <= o <= 0x3134F or 0xF900 <= o <= 0xFAFF
+
+
+def _is_latin_hi(ch: str) -> bool:
+    o = ord(ch)
+    return 0xA0 <= o <= 0x24F or ch in _CP1252_EXTRA
+
+
+def _common_cjk(ch: str, family: str) -> bool:
+    """A frequent character of the decoding's own family: GB2312 for GBK, Big5 level 1 for Big5."""
+    try:
+        if family == "big5":
+            code = int.from_bytes(ch.encode("big5"), "big")
+            return 0xA440 <= code <= 0xC67E
+        ch.encode("gb2312")
+        return True
+    except (UnicodeEncodeError, LookupError):
+        return False
+
+
+def implausibility(text: str, family: str = "") -> float:
+    """Share of the non-ASCII characters of *text* that real text would hardly contain (0 = plausible).
+
+    Counted as implausible: private-use, unassigned and control characters, replacement characters;
+    a Chinese character glued to a lower-case Latin letter ('蓂uipe': Latin-1 bytes read as GBK); a
+    Chinese character outside the decoding's frequent set (half weight); runs of accented letters and
+    symbols with no Latin letter next to them ('¹óµÄ×é': GBK bytes read as Windows-1252).
+    """
+    n = 0
+    bad = 0.0
+    i, L = 0, len(text)
+    while i < L:
+        ch = text[i]
+        if ord(ch) < 128:
+            i += 1
+            continue
+        if _is_latin_hi(ch):
+            j = i
+            while j < L and _is_latin_hi(text[j]):
+                j += 1
+            run = text[i:j]
+            n += len(run)
+            prev = text[i - 1] if i else " "
+            nxt = text[j] if j < L else " "
+            letters = all(c.isalpha() for c in run)
+            near_ascii_letter = (prev.isascii() and prev.isalpha()) or (nxt.isascii() and nxt.isalpha())
+            if len(run) == 1 and (run in _SINGLE_OK or (letters and near_ascii_letter)):
+                pass
+            elif len(run) == 2 and letters and near_ascii_letter:
+                pass
+            else:
+                bad += len(run)
+            i = j
+            continue
+        n += 1
+        cat = unicodedata.category(ch)
+        if cat in ("Co", "Cn", "Cs", "Cc") or ch == "\ufffd":
+            bad += 1
+        elif _is_cjk(ch):
+            prev = text[i - 1] if i else " "
+            nxt = text[i + 1] if i + 1 < L else " "
+            if (prev.isascii() and prev.islower()) or (nxt.isascii() and nxt.islower()):
+                bad += 1
+            elif family and 0x4E00 <= ord(ch) <= 0x9FFF and not _common_cjk(ch, family):
+                bad += 0.5
+        i += 1
+    return bad / n if n else 0.0
+
+
+def _sample(text: str, width: int = 40) -> str:
+    """The first line with non-ASCII text, shortened (for messages)."""
+    for line in text.splitlines():
+        if not line.isascii():
+            k = next(i for i, c in enumerate(line) if ord(c) > 127)
+            start = max(0, k - 10)
+            return line[start:start + width]
+    return text[:width]
+
+
+def _detector_guess(data: bytes) -> list[str]:
+    """Encodings a statistical detector (charset-normalizer, whole file) proposes, best first."""
+    try:
+        from charset_normalizer import from_bytes
+    except ImportError:  # pragma: no cover - a declared dependency
+        return []
+    try:
+        found = from_bytes(data[: 4 << 20], steps=1, chunk_size=min(len(data), 4 << 20) or 1)
+    except Exception:  # noqa: BLE001 - a hint only, never a reason to fail
+        return []
+    return [m.encoding for m in found][:3]
+
+
+def _sniff_binary(data: bytes) -> None:
+    """Raise a clear problem for binary files given a .csv name (ZIP/XLSX, Parquet, old XLS, NUL bytes)."""
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
+        raise ReadProblem("this is a ZIP archive (an Excel .xlsx workbook renamed .csv?), not a CSV text file: "
+                          "give the file its .xlsx extension (or set inputs.<name>.format: xlsx) or export it "
+                          "as CSV", "not_text")
+    if data.startswith(b"PAR1"):
+        raise ReadProblem("this is a Parquet file, not a CSV text file: give it the .parquet extension "
+                          "(or set inputs.<name>.format: parquet)", "not_text")
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        raise ReadProblem("this is an old Excel .xls workbook, not a CSV text file: save it as .xlsx or "
+                          "export it as CSV", "not_text")
+    pos = data.find(b"\x00")
+    if pos >= 0:
+        even = data[0::2].count(0)
+        odd = data[1::2].count(0)
+        if max(even, odd) > len(data) // 4:
+            raise ReadProblem("the file looks like UTF-16 text without a byte-order mark: save it as UTF-8, "
+                              "or set inputs.<name>.encoding: utf-16-le (or utf-16-be)", "encoding")
+        row = data[:pos].count(b"\n") + 1
+        raise ReadProblem(f"a NUL byte (\\x00) at row {row}: the file is damaged or not a text (CSV) file; "
+                          "export it again (if it is an Excel or Parquet file give it the matching extension)",
+                          "not_text", row=row, value="\\x00", pos=pos)
 
 
 def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
     """Decode *data*; return ``(text, encoding name)``.
 
-    Raises :class:`ReadProblem` naming the row of the first byte that no
-    encoding could decode.
+    A declared encoding is used as it is.  Otherwise a byte-order mark wins; then UTF-8 (strict);
+    then every candidate of :data:`CANDIDATES` that decodes the whole file strictly is scored with
+    :func:`implausibility`.  The clearly most plausible one is used; when several decode the file to
+    different, equally plausible text, or none is plausible, :class:`ReadProblem` names the candidates
+    (with a sample of each) and the ``inputs.<name>.encoding`` key to set.
     """
     if declared:
         enc = declared.lower().replace("_", "-")
@@ -110,19 +244,45 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
         except UnicodeDecodeError:
             raise ReadProblem("the file starts with a UTF-16 byte-order mark but is not valid UTF-16; "
                               "save the export again as UTF-8", "encoding") from None
-    first_error: UnicodeDecodeError | None = None
-    for enc in _CASCADE:
+    _sniff_binary(data)
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    decoded: list[tuple[str, str, float]] = []  # (encoding, text, implausibility)
+    for enc in CANDIDATES:
         try:
-            return data.decode(enc), enc
-        except UnicodeDecodeError as exc:
-            if first_error is None:
-                first_error = exc
-    assert first_error is not None
-    pos = first_error.start
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if any(t == text for _, t, _ in decoded):  # gb18030 = gbk for this file: keep the first name
+            continue
+        family = "big5" if enc == "big5" else ("gb" if enc.startswith("gb") else "")
+        decoded.append((enc, text, implausibility(text, family)))
+    pos = utf8_error.start
     row = data[:pos].count(b"\n") + 1
+    decoded.sort(key=lambda d: d[2])
+    plausible = [d for d in decoded if d[2] <= 0.25]
+    if plausible and (len(plausible) == 1 or plausible[1][2] - plausible[0][2] >= 0.15):
+        return plausible[0][1], plausible[0][0]
+    guesses = [g for g in _detector_guess(data) if g not in {d[0] for d in decoded}]
+    if len(plausible) > 1:
+        listed = "; ".join(f"{enc} reads it as '{_sample(text)}'" for enc, text, _ in plausible)
+        raise ReadProblem(
+            f"the encoding is ambiguous: the file decodes under several encodings to different text ({listed}); "
+            f"set inputs.<name>.encoding to the right one (or save the export as UTF-8)",
+            "encoding_ambiguous", row=row, value=f"0x{data[pos]:02X}", pos=pos)
+    tried = ", ".join(["UTF-8"] + [d[0].upper() for d in decoded])
+    hint = f" (a detector suggests {', '.join(guesses)})" if guesses else ""
+    if decoded:
+        listed = "; ".join(f"{enc} gives '{_sample(text)}'" for enc, text, _ in decoded)
+        raise ReadProblem(
+            f"cannot tell the encoding: not valid UTF-8 (byte 0x{data[pos]:02X} at row {row}) and no other "
+            f"encoding gives plausible text ({listed}){hint}; save the export as UTF-8, or name its encoding "
+            "in inputs.<name>.encoding", "encoding", row=row, value=f"0x{data[pos]:02X}", pos=pos)
     raise ReadProblem(
-        f"cannot be decoded as UTF-8, GBK or GB18030 (byte 0x{data[pos]:02X} at row {row} is invalid); "
-        "save the export as UTF-8, or name its encoding in inputs.<name>.encoding",
+        f"cannot be decoded as UTF-8, GBK, GB18030, Big5 or Windows-1252 (byte 0x{data[pos]:02X} at row {row} "
+        f"is invalid){hint}; save the export as UTF-8, or name its encoding in inputs.<name>.encoding",
         "encoding", row=row, value=f"0x{data[pos]:02X}", pos=pos)
 
 
@@ -221,9 +381,15 @@ def read_csv_grid(path: Path, spec: dict[str, Any]) -> Grid:
         if rp.pos is not None:
             rp.column = _column_at(data, rp.pos, delim)
         raise
+    if not text.strip():
+        raise ReadProblem("the file holds only a byte-order mark and no text (no header, no data): "
+                          "export it again", "empty_file")
     if "\x00" in text:
-        raise ReadProblem("the file contains NUL bytes: it is not a text (CSV) file; "
-                          "if it is an Excel or Parquet file give it the matching extension", "not_text")
+        pos = text.index("\x00")
+        row = text[:pos].count("\n") + 1
+        raise ReadProblem(f"a NUL character (\\x00) at row {row}: the file is damaged or not a text (CSV) file; "
+                          "export it again (if it is an Excel or Parquet file give it the matching extension)",
+                          "not_text", row=row, value="\\x00")
     head = text[:200_000].splitlines()[:50]
     ncols = _field_count(head, delim)
     frame = _parse_csv_arrow(text, delim, ncols) if len(text) > 1 << 20 else None
@@ -317,9 +483,11 @@ def read_xlsx_grid(path: Path, spec: dict[str, Any]) -> Grid:
             sheet = str(sheet)
             if sheet not in names:
                 listed = ", ".join(f"'{n}'" for n in names)
+                close = [n for n in names if n.strip().casefold() == sheet.strip().casefold()]
+                hint = f" (did you mean '{close[0]}'? sheet names must match exactly)" if close else ""
                 raise ReadProblem(
-                    f"sheet '{sheet}' (inputs.<name>.sheet) is not in the workbook; its sheets are {listed}",
-                    "xlsx_sheet", value=sheet)
+                    f"sheet '{sheet}' (inputs.<name>.sheet) is not in the workbook; its sheets are {listed}{hint}; "
+                    "set inputs.<name>.sheet to one of them", "xlsx_sheet", value=sheet)
             ws = wb[sheet]
         rows: list[list[str]] = []
         try:
@@ -335,7 +503,48 @@ def read_xlsx_grid(path: Path, spec: dict[str, Any]) -> Grid:
         rows.pop()
     if not rows:
         raise ReadProblem(f"the sheet '{sheet}' is empty", "empty_file")
+    if any("" in r for r in rows):
+        _formulas_without_values(path, sheet, rows)
     return Grid(frame=_grid_from_rows(rows), fmt="xlsx", encoding="xlsx", sheet=sheet)
+
+
+def _formulas_without_values(path: Path, sheet: str, rows: list[list[str]]) -> None:
+    """Raise when a blank cell holds a formula whose result was never saved (the workbook was never calculated).
+
+    openpyxl reads the saved result of a formula; a workbook written by a program that does not
+    calculate (a script, some exporters) has none, and the cell would silently read as blank.
+    """
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        found: list[tuple[int, int, str]] = []
+        for r, row in enumerate(wb[sheet].iter_rows(values_only=True), start=1):
+            if r > len(rows):
+                break
+            for c, v in enumerate(row):
+                if isinstance(v, str) and v.startswith("=") and c < len(rows[r - 1]) and rows[r - 1][c] == "":
+                    found.append((r, c, v))
+    finally:
+        wb.close()
+    if found:
+        r, c, formula = found[0]
+        more = f" (and {len(found) - 1} more cells)" if len(found) > 1 else ""
+        header = rows[0][c] if rows and c < len(rows[0]) and rows[0][c] else None
+        letter = _excel_letter(c)
+        raise ReadProblem(
+            f"cell {letter}{r} holds the formula {formula[:60]!r} but no saved value{more}: the workbook was "
+            "written without calculating its formulas; open it in Excel or LibreOffice and save it again "
+            "(or paste the values), then run again", "xlsx_formula", row=r,
+            column=header or letter, value=formula[:60])
+
+
+def _excel_letter(pos: int) -> str:
+    s, n = "", pos + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        s = chr(65 + rem) + s
+    return s
 
 
 # --------------------------------------------------------------------------- Parquet

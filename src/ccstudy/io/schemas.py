@@ -21,7 +21,7 @@ Kinds
 ``fraction`` a share always given as a fraction in [0, 1] (``"85%"`` accepted)
 ``date``     a calendar date (``YYYY-MM-DD``; see parsers.DATE_FORMATS)
 ``month``    a calendar month, stored as ``"YYYY-MM"``
-``flag``     0/1 (also true/false, yes/no), stored as bool
+``flag``     0/1 (also true/false, yes/no, 是/否), stored as bool
 ``score``    a questionnaire answer: a number or a label from ``scale.labels``
 """
 
@@ -74,15 +74,32 @@ class TableSchema:
         return [c.name for c in self.columns if c.required]
 
 
+#: Item kinds an item map may declare (``kind`` column), with the spellings accepted for each.
+ITEM_KINDS: dict[str, tuple[str, ...]] = {
+    "knowledge": ("knowledge", "知识", "知识类", "知识题"),
+    "soft_skill": ("soft_skill", "soft skill", "soft-skill", "softskill", "软技能", "软技能类", "软实力"),
+}
+
+#: Supported instrument sizes: items in the item map, items per competency.
+MIN_ITEMS, MAX_ITEMS = 2, 200
+MAX_ITEMS_PER_COMPETENCY = 20
+
 ITEMS = TableSchema(
     name="items",
     columns=(
-        Col("item", "id", doc="item id as it appears in the responses (e.g. Q01)"),
-        Col("competency", "id", doc="competency id (snake_case)"),
-        Col("competency_label", "text", required=False, nullable=True, doc="readable competency name"),
-        Col("dimension", "id", doc="dimension id"),
-        Col("dimension_label", "text", required=False, nullable=True, doc="readable dimension name"),
-        Col("reverse", "flag", doc="1 = reverse-keyed item"),
+        Col("item", "id", doc="item id as it appears in the responses (e.g. Q01, or \"A1 题目\"): any script, "
+            "spaces and punctuation allowed"),
+        Col("competency", "id", doc="competency id (any script; 1 to 20 items each)"),
+        Col("competency_label", "text", required=False, nullable=True,
+            doc="readable competency name (default: the id)"),
+        Col("dimension", "id", required=False, nullable=True,
+            doc="dimension id; leave the column out (or every cell blank) for an instrument without dimensions"),
+        Col("dimension_label", "text", required=False, nullable=True,
+            doc="readable dimension name (default: the id)"),
+        Col("reverse", "flag", required=False, nullable=True,
+            doc="reverse-keyed item: 1/0, true/false, yes/no, 是/否; blank or column left out = not reversed"),
+        Col("kind", "text", required=False, nullable=True,
+            doc="knowledge | soft_skill (also 知识 / 软技能); blank = not given"),
         Col("text", "text", required=False, nullable=True, doc="the item wording"),
     ),
     key=("item",),
@@ -94,9 +111,11 @@ ITEMS = TableSchema(
 RESPONSES_WIDE = TableSchema(
     name="responses",
     columns=(
-        Col("agent_id", "id", doc="must be in the roster"),
-        Col("wave", "category", doc="waves.pre or waves.post"),
-        Col("submitted", "date", doc="when the questionnaire was answered"),
+        Col("agent_id", "id", doc="must be in the roster (when a roster is given)"),
+        Col("wave", "category", required=False,
+            doc="one of the labels in waves; may be left out when waves declares a single wave"),
+        Col("submitted", "date", required=False,
+            doc="when the questionnaire was answered (optional; enables the wave-order check)"),
     ),
     key=("agent_id", "wave"),
     sort=("agent_id", "wave"),
@@ -107,8 +126,8 @@ RESPONSES_LONG = TableSchema(
     name="responses",
     columns=(
         Col("agent_id", "id"),
-        Col("wave", "category"),
-        Col("submitted", "date"),
+        Col("wave", "category", required=False),
+        Col("submitted", "date", required=False),
         Col("item", "id", doc="an item of the item map"),
         Col("score", "score", nullable=True, doc="the answer; blank = not answered"),
     ),
@@ -252,17 +271,19 @@ FATAL_RULES: dict[str, str] = {
     # reading a file
     "file_missing": "the declared file does not exist",
     "empty_file": "the file (or sheet) is empty",
-    "encoding": "the bytes cannot be decoded (as the declared encoding, or as UTF-8 / GBK / GB18030)",
+    "encoding": "the bytes cannot be decoded plausibly (declared encoding, UTF-8, GBK/GB18030, Big5, Windows-1252)",
+    "encoding_ambiguous": "several encodings decode the file to different, equally plausible text",
     "encoding_unknown": "inputs.<name>.encoding names no known encoding",
-    "not_text": "a .csv file holds binary data (NUL bytes)",
+    "not_text": "a .csv file holds binary data (a NUL byte, a ZIP/XLSX, Parquet or XLS file renamed .csv)",
     "csv_syntax": "the CSV cannot be parsed at all",
     "delimiter": "only one column found: the delimiter is wrong",
     "delimiter_param": "inputs.<name>.delimiter is not a single character",
     "format_param": "inputs.<name>.format is not csv, xlsx or parquet",
     "xlsx_unreadable": "the workbook cannot be opened",
     "xlsx_sheet": "the sheet named in inputs.<name>.sheet is not in the workbook",
+    "xlsx_formula": "an Excel cell holds a formula whose result was never saved (it would read as blank)",
     "parquet_unreadable": "the Parquet file cannot be read",
-    "input_missing": "a required input (items, responses, roster, agent_kpis) is not declared",
+    "input_missing": "a required input (items, responses) is not declared",
     # the header
     "header_row": "the column names are not on the first non-blank row (title or merged header rows above)",
     "params_header_row": "inputs.<name>.header_row is not a row number",
@@ -278,8 +299,12 @@ FATAL_RULES: dict[str, str] = {
     # cells
     "required_value": "a required cell is blank",
     "line_break": "an id contains a line break (usually a quote left open)",
-    "not_allowed": "a value outside the allowed set (wave, group)",
+    "invisible_character": "an id or category holds an invisible or control character (zero-width space ...)",
+    "summary_row": "a total / subtotal / average row (合计, 总计, 小计, Total, Sum, Average ...) among the data",
+    "not_allowed": "a value outside the allowed set (wave, group, item kind)",
     "date_unparseable": "a date that cannot be read (YYYY-MM-DD, or inputs.<name>.date_format)",
+    "date_out_of_range": "a date outside the years 1678-2261 (e.g. a 9999-12-31 sentinel not declared)",
+    "date_in_future": "a hire date after the last month with data (it would give a negative tenure)",
     "excel_date_serial": "an Excel date serial number (e.g. 42430) where a date or month is expected",
     "month_unparseable": "a month that cannot be read as YYYY-MM",
     "not_a_number": "text in a numeric column",
@@ -287,18 +312,26 @@ FATAL_RULES: dict[str, str] = {
     "number_range": "a number outside its bounds (negative contacts, QA score above 100 ...)",
     "rate_range": "a rate outside [0, 1] (fraction) or [0, 100] (percent) as declared",
     "rate_scale": "rates declared 'percent' whose values all look like fractions",
-    "not_a_flag": "a reverse flag that is not 0/1",
+    "rate_mixed_scale": "a rate column mixing fractions (0.86) and percentages (86): the minority rows are named",
+    "not_a_flag": "a reverse flag that is not 0/1, true/false, yes/no or 是/否",
     "score_not_number": "an answer that is neither a number nor a label of scale.labels",
     "params_labels": "scale.labels maps a label to something that is not a number",
     # rows and files together
     "duplicate_key": "a key repeated with different values (agent + wave, agent, agent + month, item ...)",
     "date_order": "dates out of order (exit before hire, training end before start)",
     "exceeds": "a count above its total (answered > offered, satisfied > respondents)",
-    "wave_order": "an agent's post-wave response dated before their pre-wave response",
-    "wave_missing": "no response at all for one of the waves",
+    "wave_order": "an agent's response dated before their response to the previous wave (needs submitted dates)",
+    "wave_missing": "a wave label declared in the params that no response has (params file, line, suggestion)",
     "submitted_differs": "long layout: one response (agent + wave) with different submitted dates",
     "agent_not_in_roster": "an agent id (responses, KPIs, training) missing from the roster",
     "competency_dimension": "one competency listed under two dimensions in the item map",
+    "dimension_partial": "a dimension given for some items of the item map but not for others",
+    "item_count": "an item map with fewer than 2 or more than 200 items",
+    "competency_size": "a competency with more than 20 items",
+    "item_ids_clash": "item ids that differ only in case, width or spaces",
+    # params values against the data (reported with the params file, the line of the key and a suggestion)
+    "kpi_missing": "validity.kpis / trends.kpis (as written) names a column the KPI input lacks",
+    "team_unknown": "training.focus_team, coaching.focus_team or reports.team_briefs names a team the roster lacks",
 }
 
 #: Cleaning rules (fixed and logged in cleaning_log.csv): rule id -> what is done.
@@ -312,6 +345,8 @@ CLEANING_RULES: dict[str, str] = {
     "straightlining": "a response with the same answer to every answered item is flagged or dropped",
     "left_before_post": "responses of agents whose exit_date is before the post wave are dropped",
     "min_contacts": "agent-months with fewer than cleaning.min_contacts_per_month contacts are dropped",
+    "exit_date_sentinel": "an exit date listed in inputs.roster.exit_date_sentinels becomes blank (still employed)",
+    "summary_row": "a summary row is dropped when inputs.<name>.drop_summary_rows is true",
 }
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -75,12 +76,16 @@ class Problem:
     values: tuple[str, ...] = ()        # distinct values found (first few)
     count: int = 0                      # rows affected (0 = a file- or column-level problem)
     header: str | None = None           # the export's own header when it differs from `column`
+    in_params: bool = False             # a params-file problem: rows hold the line, column the key
 
     @property
     def row(self) -> int | None:
         return self.rows[0] if self.rows else None
 
     def location(self) -> str:
+        if self.in_params:
+            return ", ".join([self.file] + ([f"line {self.rows[0]}"] if self.rows else [])
+                             + ([f"key {self.column}"] if self.column else []))
         parts = [self.file]
         if self.rows:
             n = max(self.count, len(self.rows))
@@ -94,9 +99,9 @@ class Problem:
                 else:
                     parts.append(f"rows {', '.join(shown[:-1])} and {shown[-1]}")
         if self.column is not None:
-            col = f"column {self.column}"
+            col = f"column {visible(self.column)}"
             if self.header and self.header != self.column:
-                col += f' ("{self.header}")'
+                col += f' ("{visible(self.header)}")'
             parts.append(col)
         return ", ".join(parts)
 
@@ -128,6 +133,7 @@ class ValidationReport:
     input_dir: str = ""
     problems: list[Problem] = dataclasses.field(default_factory=list)
     files: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)  # input name -> info
+    notes: list[str] = dataclasses.field(default_factory=list)  # not problems: columns not used ...
 
     @property
     def ok(self) -> bool:
@@ -135,11 +141,17 @@ class ValidationReport:
 
     def sorted_problems(self) -> list[Problem]:
         order = {info.get("file"): i for i, info in enumerate(self.files.values())}
-        return sorted(self.problems, key=lambda p: (order.get(p.file, -1), p.row or 0, p.column or "", p.rule))
+        return sorted(self.problems, key=lambda p: (not p.in_params, order.get(p.file, -1), p.row or 0,
+                                                    p.column or "", p.rule))
 
     def to_text(self) -> str:
+        notes = [f"  note: {n}" for n in self.notes]
+        encs = "; ".join(f"{info.get('file')}: {info['encoding']}" for info in self.files.values()
+                         if info.get("encoding"))
+        if encs:
+            notes.insert(0, f"  files read (format / encoding): {encs}")
         if self.ok:
-            return f"Inputs of study '{self.study}' ({self.input_dir}): no problems found."
+            return "\n".join([f"Inputs of study '{self.study}' ({self.input_dir}): no problems found."] + notes)
         nfiles = len({p.file for p in self.problems})
         lines = [
             f"Input validation failed for study '{self.study}' ({self.input_dir}): "
@@ -147,19 +159,21 @@ class ValidationReport:
             "fix the files (or the params) and run again.",
         ]
         lines += [f"  - {p.to_text()}" for p in self.sorted_problems()]
-        return "\n".join(lines)
+        return "\n".join(lines + notes)
 
     def to_markdown(self) -> str:
-        out = [f"# Input validation: study `{self.study}`", ""]
-        out.append(f"Input folder: `{self.input_dir}`")
+        out = [f"# Input validation: study {_md(self.study)}", ""]
+        out.append(f"Input folder: {_md(self.input_dir)}")
         out.append("")
         if self.files:
             out += ["| input | file | format / encoding | data rows |", "|---|---|---|---|"]
             for name, info in self.files.items():
                 rows = info.get("rows_read")
-                out.append(f"| {name} | {_md(info.get('file', ''))} | {info.get('encoding', '')} | "
+                out.append(f"| {name} | {_md(info.get('file', ''))} | {_md(info.get('encoding', ''))} | "
                            f"{'' if rows is None else rows} |")
             out.append("")
+        if self.notes:
+            out += ["Columns not used and other notes:", ""] + [f"- {_md(n)}" for n in self.notes] + [""]
         if self.ok:
             out.append("**No problems found.**")
             return "\n".join(out) + "\n"
@@ -180,7 +194,7 @@ class ValidationReport:
 
 
 def _md(s: str) -> str:
-    return markdown(s)  # file names, headers and cell values are user text
+    return markdown(s, prose=False)  # file names, headers and cell values are user text
 
 
 class InputValidationError(ValueError):
@@ -268,6 +282,9 @@ class Loaded:
     empty_columns: list[tuple[int, str]] = dataclasses.field(default_factory=list)  # (position, label)
     header_row: int = 1                      # spreadsheet row of the header
     ok: bool = False                         # parsed without any problem in this file
+    # values changed by a declared option, for the cleaning log: (rows, column, old, new, rule)
+    recodes: list[tuple[list[int], str, str, str, str]] = dataclasses.field(default_factory=list)
+    not_used: list[str] = dataclasses.field(default_factory=list)  # export headers no analysis reads
 
 
 def _resolve_headers(cells: list[str], schema: TableSchema, mapping: dict[str, str],
@@ -327,7 +344,8 @@ def map_columns(loaded: Loaded, schema: TableSchema, spec: dict[str, Any], probl
         hidx = int(first[0])
 
     def header_at(i: int) -> tuple[dict[int, str], list[int]]:
-        return _resolve_headers([frame.iloc[i][c] for c in cols], schema, mapping, items)
+        row = frame.iloc[i]  # one row lookup, not one per column
+        return _resolve_headers([row[c] for c in cols], schema, mapping, items)
 
     names, blank_pos = header_at(hidx)
     missing = required - set(names.values())
@@ -345,7 +363,8 @@ def map_columns(loaded: Loaded, schema: TableSchema, spec: dict[str, Any], probl
                 return
     hrow = int(frame[ROW].iloc[hidx])
     loaded.header_row = hrow
-    header_cells = {pos: frame.iloc[hidx][cols[pos]] for pos in range(len(cols))}
+    hdr = frame.iloc[hidx]
+    header_cells = {pos: hdr[cols[pos]] for pos in range(len(cols))}
     loaded.headers = {}
 
     # mapped export headers that are not in the file
@@ -437,7 +456,15 @@ def parse_table(loaded: Loaded, schema: TableSchema, params: Any, problems: list
             allowed = waves if (col.name == "wave") else None
             typed[col.name] = parse_text(frame, col, pr, allowed=allowed)
         elif col.kind == "date":
-            typed[col.name] = parse_date(frame, col, pr, name, date_format)
+            sentinels = spec.get(f"{col.name}_sentinels") if col.name == "exit_date" else None
+            recoded = np.zeros(len(frame), dtype=bool)
+            typed[col.name] = parse_date(frame, col, pr, name, date_format, sentinels=sentinels, recoded=recoded)
+            if recoded.any():
+                rows = frame[ROW].to_numpy()[recoded]
+                for old in sorted(set(frame[col.name].to_numpy()[recoded].tolist())):
+                    sel = rows[frame[col.name].to_numpy()[recoded] == old]
+                    loaded.recodes.append((sel.tolist(), col.name, old, "(blank: still employed)",
+                                           "exit_date_sentinel"))
         elif col.kind == "month":
             typed[col.name] = parse_month(frame, col, pr)
         elif col.kind in ("int", "number", "rate", "fraction"):
@@ -474,6 +501,7 @@ def parse_table(loaded: Loaded, schema: TableSchema, params: Any, problems: list
             pr.add("unknown_column", f"column '{c}' is not part of the {name} format "
                    f"(list it in inputs.{name}.ignore_columns to skip it)", column=c, rows=[1], count=1)
     else:
+        loaded.not_used = [loaded.headers.get(c, c) for c in extras]
         for c in extras:
             s = frame[c]
             blank = blank_mask(s)
@@ -603,6 +631,147 @@ def pivot_long(loaded: Loaded, items: list[str] | None, problems: list[Problem])
     return wide, rows, dups
 
 
+
+# =========================================================================== summary rows, unused columns, future dates
+
+#: Cells that mark a spreadsheet's summary row (compared after NFKC, case-folding and dropping spaces/colons).
+SUMMARY_TOKENS = frozenset({
+    "合计", "总计", "小计", "总和", "汇总", "合計", "總計", "小計", "總和", "彙總", "平均", "平均值", "平均数", "均值",
+    "total", "totals", "grandtotal", "subtotal", "sum", "average", "avg",
+})
+
+
+def _summary_key(v: str) -> str:
+    return re.sub(r"[\s:：_\-]+", "", norm_label(v))
+
+
+def summary_rows(ld: Loaded, schema: TableSchema, spec: dict[str, Any], problems: list[Problem]) -> None:
+    """Reject (or drop, when ``inputs.<name>.drop_summary_rows`` is true) rows that are totals or averages.
+
+    A row is a summary row when a cell of a text column (id, category, month, date, text) is one of
+    :data:`SUMMARY_TOKENS` (合计, 总计, 小计, Total, Sum, Average ...).  Dropped rows are logged.
+    """
+    frame = ld.frame
+    if frame is None or frame.empty:
+        return
+    kinds = {c.name: c.kind for c in schema.columns}
+    cols = [c for c in frame.columns if c != ROW and kinds.get(c, "text") in ("id", "category", "month", "date", "text")]
+    hit = np.zeros(len(frame), dtype=bool)
+    where: dict[int, tuple[str, str]] = {}
+    for c in cols:
+        s = frame[c]
+        found = [u for u in pd.unique(s.to_numpy()) if isinstance(u, str) and 0 < len(u) <= 16
+                 and _summary_key(u) in SUMMARY_TOKENS]
+        if not found:
+            continue
+        m = s.isin(found).to_numpy(dtype=bool)
+        for i in np.flatnonzero(m & ~hit):
+            where[int(i)] = (c, s.iloc[i])
+        hit |= m
+    if not hit.any():
+        return
+    if spec.get("drop_summary_rows"):
+        for i in np.flatnonzero(hit):
+            c, v = where[int(i)]
+            ld.recodes.append(([int(frame[ROW].iloc[i])], "*", f"(summary row: {c} = {v})", "dropped", "summary_row"))
+    else:
+        pr = Problems(ld.file, problems, ld.headers)
+        for c in dict.fromkeys(c for c, _ in where.values()):
+            mask = np.zeros(len(frame), dtype=bool)
+            for i, (cc, _) in where.items():
+                mask[i] = cc == c
+            pr.add_mask(frame, mask, c, "summary_row",
+                        "a summary row (total / subtotal / average), not data: delete it from the export, or set "
+                        f"inputs.{ld.name}.drop_summary_rows: true to drop such rows (they are logged)")
+    ld.frame = frame[~hit].reset_index(drop=True)
+
+
+#: Export headers that name a known column in another way (after norm_key), for the "not used" hint.
+KNOWN_ALIASES: dict[str, str] = {
+    "离职日期": "exit_date", "离职时间": "exit_date", "离职日": "exit_date", "leave_date": "exit_date",
+    "leaving_date": "exit_date", "termination_date": "exit_date", "end_of_employment": "exit_date",
+    "入职日期": "hire_date", "入职时间": "hire_date", "start_date": "hire_date", "joining_date": "hire_date",
+    "工号": "agent_id", "员工编号": "agent_id", "坐席工号": "agent_id", "employee_id": "agent_id",
+    "组别": "team", "班组": "team", "团队": "team", "小组": "team", "组": "team",
+    "分组": "group", "培训组": "group", "是否培训": "group", "组类型": "group",
+    "月份": "month", "月": "month", "提交日期": "submitted", "提交时间": "submitted", "波次": "wave",
+    "性别": "gender",
+}
+
+
+def _column_hint(header: str, schema: TableSchema, name: str) -> str:
+    import difflib
+
+    k = norm_key(header)
+    target = KNOWN_ALIASES.get(k)
+    if target is None:
+        close = difflib.get_close_matches(k, schema.names, n=1, cutoff=0.8)
+        target = close[0] if close else None
+    if target and target in schema.names:
+        return (f" — it looks like {target}: if so, map it with inputs.{name}.columns: "
+                f"{{{target}: \"{header}\"}}")
+    return ""
+
+
+def _params_columns(params: Any) -> set[str]:
+    """Extra columns the params ask an analysis to read (KPIs correlated, covariates)."""
+    out: set[str] = set()
+    for key in ("validity.kpis", "validity.covariates"):
+        try:
+            v = params.get(key, []) or []
+        except (KeyError, AttributeError, TypeError):
+            v = []
+        out |= {norm_key(x) for x in (v if isinstance(v, (list, tuple)) else [v])}
+    return out
+
+
+def _not_used_notes(ld: Loaded, schema: TableSchema, report: ValidationReport, used: set[str] = frozenset()) -> None:
+    for h in ld.not_used:
+        if norm_key(h) in used:
+            continue
+        report.notes.append(f"{ld.file}: column '{visible(h)}' is not used by any analysis"
+                            + _column_hint(h, schema, ld.name))
+
+
+def _study_end(loaded: dict[str, Loaded]) -> pd.Timestamp | None:
+    """The end of the last month with data (KPI months, survey dates): later dates cannot have happened yet."""
+    ends: list[pd.Timestamp] = []
+    for name in ("agent_kpis", "centre_kpis", "staff_survey", "responses"):
+        if name in loaded and loaded[name].typed is None:
+            return None  # a source could not be read: no rule on partial knowledge
+    for name, col in (("agent_kpis", "month"), ("centre_kpis", "month"), ("staff_survey", "month")):
+        t = loaded[name].typed if name in loaded else None
+        if t is not None and col in t.columns:
+            m = pd.to_datetime(t[col].dropna().astype(str), format="%Y-%m", errors="coerce").dropna()
+            if len(m):
+                ends.append(m.max() + pd.offsets.MonthEnd(0))
+    t = loaded["responses"].typed if "responses" in loaded else None
+    if t is not None and "submitted" in t.columns and t["submitted"].notna().any():
+        ends.append(t["submitted"].max().normalize() + pd.offsets.MonthEnd(0))
+    return max(ends) if ends else None
+
+
+#: Dates that cannot lie after the last month of data: (input, column).
+FUTURE_CHECKS = (("roster", "hire_date"),)
+
+
+def check_future_dates(loaded: dict[str, Loaded], problems: list[Problem]) -> None:
+    """A hire date after the last month with data is rejected (it would give a negative tenure)."""
+    end = _study_end(loaded)
+    if end is None:
+        return
+    for name, col in FUTURE_CHECKS:
+        ld = loaded.get(name)
+        t = ld.typed if ld is not None else None
+        if t is None or col not in t.columns:
+            continue
+        bad = (t[col].notna() & (t[col] > end)).to_numpy()
+        Problems(ld.file, problems, ld.headers).add_mask(
+            t, bad, col, "date_in_future",
+            f"after the last month with data ({end:%Y-%m}, from the KPI months and survey dates): a date that "
+            "has not happened yet; correct it or leave it blank", values=t[col].dt.strftime("%Y-%m-%d").to_numpy())
+
+
 # =========================================================================== the study
 
 @dataclasses.dataclass
@@ -616,6 +785,8 @@ class Checked:
     response_cell_rows: np.ndarray | None = None  # long layout: raw row of each answer (0 = none)
     long_duplicates: np.ndarray | None = None     # long layout: exact duplicate long rows
     response_duplicates: np.ndarray | None = None  # wide: exact duplicate rows
+    has_submitted: bool = True                     # the responses have a submitted column
+    notes: list[str] = dataclasses.field(default_factory=list)  # facts worth logging (not problems)
 
 
 def _display_file(params: Any, path: Path) -> str:
@@ -626,11 +797,11 @@ def check_study(params: Any) -> Checked:
     """Read, map, parse and cross-check every declared input."""
     problems: list[Problem] = []
     report = ValidationReport(study=params.study, input_dir=_rel(params, params.input_dir), problems=problems)
-    params_file = Path(params.path).name
+    params_file = _rel(params, Path(params.path))
     labels = score_labels(params, problems, params_file)
-    waves = (str(params.get("waves.pre")), str(params.get("waves.post")))
+    waves = tuple(str(w) for w in params.wave_labels)
     declared = {n: p for n, p in params.input_files().items()}
-    unknown_inputs = [n for n in declared if n not in INPUT_ORDER]
+    unknown_inputs = [n for n in declared if n not in INPUT_ORDER and n != "contacts"]  # contacts: io.contacts
     for n in unknown_inputs:
         log.warning("input %r is not a known input and is not read", n)
     loaded: dict[str, Loaded] = {}
@@ -669,21 +840,18 @@ def check_study(params: Any) -> Checked:
                 for p in problems[n_before:]):
             _finish_info(report, ld)
             continue
+        summary_rows(ld, schema, spec, problems)
         if ld.frame.empty and schema.required_input:
             problems.append(Problem(file=ld.file, rule="no_data", message="the file has a header but no data rows"))
             _finish_info(report, ld)
             continue
         parse_table(ld, schema, params, problems, waves=waves, labels=labels, items=items)
+        _not_used_notes(ld, schema, report, _params_columns(params))
         t = ld.typed
         assert t is not None
 
         if name == "items":
-            check_unique(ld, ("item",), problems)
-            if "competency" in t.columns and "dimension" in t.columns:
-                nd = t.groupby("competency")["dimension"].transform("nunique").to_numpy()
-                Problems(ld.file, problems, ld.headers).add_mask(
-                    t, nd > 1, "dimension", "competency_dimension",
-                    "a competency must belong to exactly one dimension", values=t["competency"].to_numpy())
+            _check_items(ld, problems)
             if len(problems) == n_before:
                 items = t["item"].tolist()
                 checked.items = items
@@ -694,7 +862,8 @@ def check_study(params: Any) -> Checked:
             if "agent_id" in t.columns:
                 roster_ids = set(t["agent_id"].tolist())
         elif name == "responses":
-            _check_responses(ld, schema, checked, items, roster_ids, problems, waves)
+            _fill_optional_response_columns(ld, params, checked, problems)
+            _check_responses(ld, schema, checked, items, roster_ids, problems, waves, params, params_file)
         else:
             if schema.key:
                 check_unique(ld, schema.key, problems)
@@ -705,15 +874,107 @@ def check_study(params: Any) -> Checked:
                                 problems)
         ld.ok = len(problems) == n_before
         _finish_info(report, ld)
+    check_future_dates(loaded, problems)
     for name in INPUT_ORDER:
-        if name not in declared and name in ("items", "responses", "roster", "agent_kpis"):
-            problems.append(Problem(file=params_file, rule="input_missing",
-                                    message=f"inputs.{name}.file is required"))
+        if name not in declared and name in ("items", "responses"):
+            problems.append(Problem(file=params_file, rule="input_missing", column=f"inputs.{name}",
+                                    message=f"inputs.{name}.file is required", in_params=True))
+    check_params_against_data(params, checked, problems, params_file)
+    for note in checked.notes:
+        log.info("%s", note)
     return checked
 
 
+def _check_items(ld: Loaded, problems: list[Problem]) -> None:
+    """The item map: unique ids, 2..200 items, competencies of at most 20 items in one dimension each,
+    dimensions given for every item or for none, kinds from the allowed set."""
+    from ccstudy.io.schemas import ITEM_KINDS, MAX_ITEMS, MAX_ITEMS_PER_COMPETENCY, MIN_ITEMS
+
+    t = ld.typed
+    assert t is not None
+    pr = Problems(ld.file, problems, ld.headers)
+    check_unique(ld, ("item",), problems)
+    if "item" in t.columns:
+        keys = t["item"].map(norm_key)
+        clash = (keys.duplicated(keep=False) & ~t["item"].duplicated(keep=False)).to_numpy()
+        pr.add_mask(t, clash, "item", "item_ids_clash",
+                    "these item ids differ only in case, width or spaces, so the response headers cannot tell "
+                    "them apart; rename one", values=t["item"].to_numpy())
+        n = len(t)
+        if not MIN_ITEMS <= n <= MAX_ITEMS:
+            pr.add("item_count", f"the item map has {n} item(s); an instrument needs {MIN_ITEMS} to {MAX_ITEMS} items",
+                   column="item")
+    if "competency" in t.columns:
+        size = t.groupby("competency", sort=False)["competency"].transform("size").to_numpy()
+        pr.add_mask(t, size > MAX_ITEMS_PER_COMPETENCY, "competency", "competency_size",
+                    f"a competency has at most {MAX_ITEMS_PER_COMPETENCY} items; split it into smaller competencies",
+                    values=t["competency"].to_numpy())
+    if "dimension" in t.columns:
+        blank = (t["dimension"] == "").to_numpy()
+        if blank.any() and not blank.all():
+            pr.add_mask(t, blank, "dimension", "dimension_partial",
+                        "a dimension is given for some items but not for these; give one for every item, or "
+                        "leave the column blank (or out) for an instrument without dimensions")
+        if "competency" in t.columns and not blank.all():
+            given = t[~blank]
+            nd = given.groupby("competency")["dimension"].transform("nunique").to_numpy()
+            pr.add_mask(given, nd > 1, "dimension", "competency_dimension",
+                        "a competency must belong to exactly one dimension", values=given["competency"].to_numpy())
+    if "kind" in t.columns:
+        alias = {norm_label(a): k for k, names in ITEM_KINDS.items() for a in (k, *names)}
+        raw = t["kind"].astype(str)
+        mapped = raw.map(lambda v: alias.get(norm_label(v)) if v != "" else "")
+        bad = mapped.isna().to_numpy()
+        pr.add_mask(t, bad, "kind", "not_allowed",
+                    "must be one of " + ", ".join(f"'{k}'" for k in ITEM_KINDS) + " (also 知识 / 软技能), or blank",
+                    values=raw.to_numpy())
+        t["kind"] = mapped.where(~bad, "").astype(str)
+
+
+def _fill_optional_response_columns(ld: Loaded, params: Any, checked: Checked, problems: list[Problem]) -> None:
+    """A study with one wave may leave the wave column out; the submitted column is optional."""
+    t = ld.typed
+    if t is None:
+        return
+    labels = tuple(str(w) for w in params.wave_labels)
+    if "wave" not in t.columns:
+        if len(labels) == 1:
+            t["wave"] = labels[0]
+            checked.notes.append(f"{ld.file}: no wave column; every row is wave '{labels[0]}' "
+                                 "(waves declares a single wave)")
+        else:
+            Problems(ld.file, problems, ld.headers).add(
+                "missing_column", f"required column wave is not in the header row (row {ld.header_row}); it may be "
+                f"left out only when waves declares a single wave (waves: {', '.join(labels)}) — map the "
+                "export's header in inputs.responses.columns: {wave: \"<header>\"}",
+                column="wave", rows=[ld.header_row], count=1)
+    if "submitted" not in t.columns:
+        t["submitted"] = pd.Series(pd.NaT, index=t.index, dtype="datetime64[ns]")
+        checked.has_submitted = False
+
+
+def _params_problem(params: Any, params_file: str, key: str, rule: str, message: str,
+                    values: tuple[str, ...] = ()) -> Problem:
+    """A problem located in the params file: the line of *key* (or of its nearest written parent)."""
+    line = params.line(key) if hasattr(params, "line") else None
+    return Problem(file=params_file, rule=rule, message=message, column=key, rows=(line,) if line else (),
+                   values=values, count=1 if line else 0, in_params=True)
+
+
+def _role_key(params: Any, label: str) -> str:
+    """The params key that declares wave *label*: ``waves.<role>`` when written as a mapping, else ``waves``."""
+    for role in ("pre", "post", "follow_up"):
+        key = f"waves.{role}"
+        if params.get(key) == label and getattr(params, "lines", {}).get(key):
+            return key
+    return "waves"
+
+
 def _check_responses(ld: Loaded, schema: TableSchema, checked: Checked, items: list[str] | None,
-                     roster_ids: set[str] | None, problems: list[Problem], waves: tuple[str, ...]) -> None:
+                     roster_ids: set[str] | None, problems: list[Problem], waves: tuple[str, ...],
+                     params: Any = None, params_file: str = "params") -> None:
+    from ccstudy.params import did_you_mean
+
     t = ld.typed
     assert t is not None
     check_in_roster(ld, roster_ids, checked.loaded["roster"].file if "roster" in checked.loaded else "roster",
@@ -733,25 +994,84 @@ def _check_responses(ld: Loaded, schema: TableSchema, checked: Checked, items: l
         checked.response_duplicates = dups
         resp = t
     checked.responses = resp
-    if "wave" in resp.columns:
-        present = set(resp["wave"].unique().tolist())
+    if "wave" in resp.columns and "wave" in t.columns:
+        raw_waves = t["wave"]
+        present = sorted(set(raw_waves[raw_waves != ""].unique().tolist()))
+        undeclared = [w for w in present if w not in waves]
         for w in waves:
-            if w not in present:
-                Problems(ld.file, problems, ld.headers).add(
-                    "wave_missing", f"no responses for wave '{w}' (waves are set in waves.pre / waves.post)",
-                    column="wave")
-    if {"agent_id", "wave", "submitted"} <= set(resp.columns):
+            if w in present:
+                continue
+            hint = did_you_mean(w, undeclared or present)
+            holds = ", ".join(f"'{v}'" for v in present[:8]) or "no value"
+            msg = (f"wave '{w}' is declared in waves but no response in {ld.file} has it{hint}; "
+                   f"its wave column holds {holds}")
+            if params is not None:
+                problems.append(_params_problem(params, params_file, _role_key(params, w), "wave_missing", msg,
+                                                values=(w,)))
+            else:
+                Problems(ld.file, problems, ld.headers).add("wave_missing", msg, column="wave")
+    if checked.has_submitted and {"agent_id", "wave", "submitted"} <= set(resp.columns):
         base = resp if checked.response_duplicates is None else resp[~checked.response_duplicates]
-        pre = base[base["wave"] == waves[0]].drop_duplicates("agent_id").set_index("agent_id")["submitted"]
-        post = base[base["wave"] == waves[1]]
-        pre_date = post["agent_id"].map(pre)
-        bad = (post["submitted"].notna() & pre_date.notna() & (post["submitted"] < pre_date)).to_numpy()
-        if bad.any():
-            vals = ("post " + post["submitted"].dt.strftime("%Y-%m-%d") + " < pre "
-                    + pre_date.dt.strftime("%Y-%m-%d")).to_numpy()
-            Problems(ld.file, problems, ld.headers).add_mask(
-                post, bad, "submitted", "wave_order", f"the '{waves[1]}' response is dated before the agent's "
-                f"'{waves[0]}' response", values=vals)
+        for earlier, later in zip(waves, waves[1:]):
+            first = base[base["wave"] == earlier].drop_duplicates("agent_id").set_index("agent_id")["submitted"]
+            nxt = base[base["wave"] == later]
+            first_date = nxt["agent_id"].map(first)
+            bad = (nxt["submitted"].notna() & first_date.notna() & (nxt["submitted"] < first_date)).to_numpy()
+            if bad.any():
+                vals = (f"{later} " + nxt["submitted"].dt.strftime("%Y-%m-%d") + f" < {earlier} "
+                        + first_date.dt.strftime("%Y-%m-%d")).to_numpy()
+                Problems(ld.file, problems, ld.headers).add_mask(
+                    nxt, bad, "submitted", "wave_order", f"the '{later}' response is dated before the agent's "
+                    f"'{earlier}' response", values=vals)
+
+
+def check_params_against_data(params: Any, checked: Checked, problems: list[Problem], params_file: str) -> None:
+    """Values of the params that name things in the data: KPI columns and focus teams.
+
+    Only keys the params file wrote are checked (a default never names a column or a team that the
+    study lacks: the default KPI lists are narrowed to the columns present by the analyses).
+    Wave labels are checked with the responses (:func:`_check_responses`).
+    """
+    from ccstudy.params import did_you_mean
+
+    written = getattr(params, "written", lambda key: True)
+    for key, input_name in (("validity.kpis", "agent_kpis"), ("trends.kpis", "centre_kpis")):
+        kpis = params.get(key) or []
+        ld = checked.loaded.get(input_name)
+        if not written(key) or not kpis or ld is None or ld.typed is None:
+            continue
+        have = [c for c in ld.typed.columns if c not in (ROW, "agent_id", "month", "team")]
+        for k in kpis:
+            if k not in have:
+                problems.append(_params_problem(
+                    params, params_file, key, "kpi_missing",
+                    f"{key} names the KPI '{k}', which {ld.file} does not have{did_you_mean(k, have)}; "
+                    f"its KPI columns: {', '.join(have) or 'none'}", values=(k,)))
+    roster = checked.loaded.get("roster")
+    teams: list[str] | None = None
+    if roster is not None and roster.typed is not None and "team" in roster.typed.columns:
+        teams = sorted(set(roster.typed["team"].astype(str)) - {""})
+    for key in ("training.focus_team", "coaching.focus_team", "reports.team_briefs"):
+        if not written(key):
+            continue
+        value = params.get(key)
+        if value is None or value == "all":
+            continue
+        names = [str(v) for v in (value if isinstance(value, list) else [value])]
+        for team in names:
+            if teams is None:
+                if roster is None:
+                    problems.append(_params_problem(
+                        params, params_file, key, "team_unknown",
+                        f"{key} names the team '{team}', but no roster is given (teams come from "
+                        "inputs.roster); give a roster or remove the key", values=(team,)))
+                continue  # a roster that could not be read is reported with its own problems
+            if team not in teams:
+                problems.append(_params_problem(
+                    params, params_file, key, "team_unknown",
+                    f"{key} names the team '{team}', which the roster ({roster.file}) does not have"
+                    f"{did_you_mean(team, teams)}; its teams: {', '.join(teams[:12])}"
+                    f"{' …' if len(teams) > 12 else ''}", values=(team,)))
 
 
 def _delimiter_problem(ld: Loaded, spec: dict[str, Any], problems: list[Problem]) -> None:
@@ -793,7 +1113,34 @@ def _rel(params: Any, path: Path) -> str:
 
 def validate_study(params: Any) -> ValidationReport:
     """Validate every declared input of *params*; return the report (``report.ok`` when clean)."""
-    return check_study(params).report
+    report = check_study(params).report
+    if params.input_path("contacts") is not None:
+        _check_contact_log(params, report)
+    return report
+
+
+def _check_contact_log(params: Any, report: ValidationReport) -> None:
+    """File- and column-level problems of ``inputs.contacts`` (bad rows are cleaned at intake, not fatal)."""
+    import dataclasses as dc
+    import tempfile
+
+    from ccstudy.io.contacts import ContactLogError, stage_contacts
+
+    path = params.input_path("contacts")
+    spec = params.get("inputs.contacts", {}) or {}
+    label = str(spec.get("file", path.name))
+    with tempfile.TemporaryDirectory(prefix="ccstudy-contacts-") as tmp:
+        try:
+            st = stage_contacts(path, Path(tmp) / "contacts.parquet", columns=spec.get("columns"),
+                                fmt=spec.get("format"), timestamp_format=spec.get("timestamp_format"),
+                                delimiter=spec.get("delimiter"))
+        except ContactLogError as exc:
+            for prob in exc.problems:
+                f = f"{label.rstrip('/')}/{prob.file}" if path.is_dir() and prob.file != str(path) else label
+                report.problems.append(dc.replace(prob, file=f))
+            return
+    report.files["contacts"] = {"file": label, "encoding": "parquet" if path.is_dir() else path.suffix.lstrip("."),
+                                "rows_read": int(sum(st.rows_read.values()))}
 
 
 def write_report(report: ValidationReport, params: Any) -> Path:
@@ -803,24 +1150,57 @@ def write_report(report: ValidationReport, params: Any) -> Path:
     return write_text(Path(params.report_dir) / "validation_report.md", report.to_markdown())
 
 
+def check_files(params_path: str | Path, overrides: dict[str, Any] | None = None
+                ) -> tuple[Any, ValidationReport, Checked | None]:
+    """:func:`validate_files`, also returning what validation read (None when the inputs were not read)."""
+    from ccstudy.params import check_params_file, study_root
+
+    path = Path(params_path)
+    params, pproblems = check_params_file(path, overrides)
+    try:
+        shown = str(path.resolve().relative_to(study_root(path)))
+    except ValueError:
+        shown = str(path)
+    checked = None
+    if params is not None:
+        checked = check_study(params)
+        report = checked.report
+    else:
+        report = ValidationReport(study=path.stem, input_dir="")
+    report.problems[:0] = [
+        Problem(file=shown, rule=pp.rule, message=pp.message, column=pp.key or None,
+                rows=(pp.line,) if pp.line else (), count=1 if pp.line else 0, in_params=True)
+        for pp in pproblems]
+    return params, report, checked
+
+
+def validate_files(params_path: str | Path, overrides: dict[str, Any] | None = None) -> tuple[Any, ValidationReport]:
+    """Check a study's params file and its inputs in one pass: ``(params or None, report)``.
+
+    The report lists the params problems (file, line of the key, suggestion) first, then every input
+    problem and every params value the data contradict (a wave label, a KPI column, a focus team).
+    The inputs are read whenever the params that locate them are valid, so one run shows everything
+    to fix.  ``params`` is None when the params file cannot be used at all.
+    """
+    params, report, _ = check_files(params_path, overrides)
+    return params, report
+
+
 def main_validate(params_path: str | Path, stream: TextIO | None = None) -> int:
     """``ccstudy validate params/X.yaml``: print the report, write validation_report.md; exit code 0 or 2."""
-    from ccstudy.params import ParamsError, load_params
-
     out = stream if stream is not None else sys.stdout
-    try:
-        params = load_params(params_path)
-    except ParamsError as exc:
-        out.write(str(exc) + "\n")
-        return 2
-    report = validate_study(params)
-    path = write_report(report, params)
+    params, report = validate_files(params_path)
     out.write(report.to_text() + "\n")
+    if params is None:
+        return 2
+    path = write_report(report, params)
     out.write(f"Report written to {path}\n")
     return 0 if report.ok else 2
 
 
 __all__ = [
-    "InputValidationError", "Problem", "ValidationReport", "validate_study", "main_validate", "write_report",
+    "InputValidationError", "Problem", "ValidationReport", "validate_study", "validate_files", "check_files",
+    "main_validate",
+    "write_report", "check_params_against_data",
     "check_study", "Checked", "Loaded", "norm_key",
 ]

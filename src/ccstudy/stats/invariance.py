@@ -20,9 +20,9 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import linalg as sla
 from scipy import optimize
 from scipy import stats as sps
+from threadpoolctl import threadpool_limits
 
 from ccstudy.stats._checks import column_groups
 from ccstudy.stats._results import Result
@@ -207,12 +207,15 @@ class _Model:
         """``F = log|Sigma| + tr(S Sigma^-1) - log|S| - p + (ybar - mu)' Sigma^-1 (ybar - mu)``."""
         L, Phi, Th, nu, al = self.matrices(x)
         Sigma = L @ Phi @ L.T + Th
+        # numpy's LAPACK only: alternating with SciPy's separately threaded BLAS makes small calls
+        # wait for the other library's busy threads (see ccstudy.stats.reliability._gram)
         try:
-            c = sla.cho_factor(Sigma, lower=True, check_finite=False)
-        except (np.linalg.LinAlgError, ValueError):
+            C = np.linalg.cholesky(Sigma)
+        except np.linalg.LinAlgError:
             return 1e10, np.zeros_like(x)
-        logdet = 2.0 * float(np.sum(np.log(np.diag(c[0]))))
-        Si = sla.cho_solve(c, np.eye(self.p), check_finite=False)
+        logdet = 2.0 * float(np.sum(np.log(np.diag(C))))
+        Ci = np.linalg.inv(C)
+        Si = Ci.T @ Ci
         d = self.ybar - (nu + L @ al)
         Sid = Si @ d
         f = logdet + float(np.sum(Si * self.S)) - self.logdet_s - self.p + float(d @ Sid)
@@ -233,6 +236,58 @@ class _Model:
             np.add.at(g, self.al_id, (L.T @ gmu)[self.al_row])
         return f, g
 
+    def information(self, x: np.ndarray) -> np.ndarray | None:
+        """Expected Hessian of F: ``tr(Sigma^-1 S_k Sigma^-1 S_l) + 2 mu_k' Sigma^-1 mu_l``.
+
+        ``S_k`` and ``mu_k`` are the derivatives of the implied moments with
+        respect to free parameter ``k`` (summed over entries sharing it).  Every
+        matrix entry contributes a symmetric rank-2 term ``a b' + b a'`` to
+        ``S_k`` (a loading: ``e_r (Phi L')_c'``; a factor covariance: ``L_a L_b'``;
+        a residual covariance: ``e_r e_c'``; halved on diagonals), so with the
+        whitened vectors ``a~ = C^-1 a`` the traces are
+        ``2[(a~_1.a~_2)(b~_1.b~_2) + (a~_1.b~_2)(b~_1.a~_2)]``: small Gram matrices
+        instead of p x p products per parameter.
+        """
+        L, Phi, Th, nu, al = self.matrices(x)
+        p, m, n = self.p, self.m, self.spec.n_par
+        Sigma = L @ Phi @ L.T + Th
+        try:
+            C = np.linalg.cholesky(Sigma)
+        except np.linalg.LinAlgError:
+            return None
+        Ci = np.linalg.inv(C)
+        PLw = (Ci @ (Phi @ L.T).T).T  # whitened rows of Phi L', m x p
+        Lw = Ci @ L  # whitened columns of L, p x m
+        owners: list[np.ndarray] = []
+        A_parts: list[np.ndarray] = []
+        B_parts: list[np.ndarray] = []
+        r, c = self.lam_pos // m, self.lam_pos % m
+        owners.append(self.lam_id)
+        A_parts.append(Ci[:, r].T)
+        B_parts.append(PLw[c])
+        a, b = self.phi_pos // m, self.phi_pos % m
+        owners.append(self.phi_id)
+        A_parts.append(Lw[:, a].T)
+        B_parts.append(Lw[:, b].T * np.where(self.phi_off, 1.0, 0.5)[:, None])
+        r, c = self.th_pos // p, self.th_pos % p
+        owners.append(self.th_id)
+        A_parts.append(Ci[:, r].T)
+        B_parts.append(Ci[:, c].T * np.where(self.th_off, 1.0, 0.5)[:, None])
+        own = np.concatenate(owners)
+        A = np.vstack(A_parts)
+        B = np.vstack(B_parts)
+        Q = 2.0 * ((A @ A.T) * (B @ B.T) + (A @ B.T) * (B @ A.T))
+        H = np.zeros((n, n))
+        np.add.at(H, (own[:, None], own[None, :]), Q)
+        dmu = np.zeros((n, p))
+        lr, lc = self.lam_pos // m, self.lam_pos % m
+        np.add.at(dmu, (self.lam_id, lr), al[lc])
+        np.add.at(dmu, (self.nu_id, self.nu_row), 1.0)
+        for a_i, i in zip(self.al_row, self.al_id):
+            dmu[i] += L[:, a_i]
+        V = dmu @ Ci.T
+        return H + 2.0 * (V @ V.T)
+
     def start(self) -> np.ndarray:
         """Start values: loadings from covariances with the marker, half the variances as residuals."""
         spec, S = self.spec, self.S
@@ -252,16 +307,48 @@ class _Model:
         return x
 
 
+def _scoring(model: _Model, x: np.ndarray, tol: float = 1e-7, max_iter: int = 300) -> tuple[np.ndarray, float, bool]:
+    """Fisher scoring (Gauss-Newton for ML) with step halving: quadratic-rate start, any model size."""
+    f, g = model.fun_grad(x)
+    for _ in range(max_iter):
+        if float(np.max(np.abs(g))) < tol:
+            return x, f, True
+        H = model.information(x)
+        if H is None:
+            break
+        try:
+            step = np.linalg.solve(H + 1e-12 * np.eye(len(x)) * np.trace(H) / len(x), g)
+        except np.linalg.LinAlgError:
+            break
+        t = 1.0
+        for _ in range(40):
+            xn = x - t * step
+            fn, gn = model.fun_grad(xn)
+            if fn <= f:
+                break
+            t /= 2.0
+        else:
+            break
+        if f - fn < 1e-15 * max(1.0, abs(f)) and float(np.max(np.abs(gn))) >= float(np.max(np.abs(g))):
+            x, f, g = xn, fn, gn
+            break
+        x, f, g = xn, fn, gn
+    return x, f, float(np.max(np.abs(g))) < tol
+
+
 def _minimise(model: _Model, x0: np.ndarray) -> tuple[np.ndarray, float, bool]:
-    """L-BFGS on the analytic gradient, then Newton steps on a finite-difference Hessian."""
-    res = optimize.minimize(
-        model.fun_grad,
-        x0,
-        jac=True,
-        method="L-BFGS-B",
-        options={"maxiter": 20000, "maxfun": 40000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 30},
-    )
-    x, f = res.x, float(res.fun)
+    """Fisher scoring to a small gradient (L-BFGS if it stalls), then Newton steps on a finite-difference
+    Hessian of the analytic gradient to a gradient of 1e-10."""
+    x, f, ok = _scoring(model, x0)
+    if not ok:
+        res = optimize.minimize(
+            model.fun_grad,
+            x,
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": 20000, "maxfun": 40000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 30},
+        )
+        x, f = res.x, float(res.fun)
     g = model.fun_grad(x)[1]
     n = len(x)
     for _ in range(8):
@@ -519,6 +606,17 @@ def longitudinal_invariance(
         )
     p = 2 * q
     base = (n * float(np.sum(np.log(np.diag(S))) - logdet_s), p * (p - 1) // 2)
+    # The fit is many small dense operations: one BLAS thread is several times faster than a pool
+    # whose threads wait for each other (and for other processes) on every call.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _ladder(spec, groups, q, S, ybar, n, n_rows, base, d_cfi, d_rmsea, pos)
+
+
+def _ladder(spec: dict[str, list], groups: list[list[int]], q: int, S: np.ndarray, ybar: np.ndarray, n: int,
+            n_rows: int, base: tuple[float, int], d_cfi: float, d_rmsea: float,
+            pos: dict) -> InvarianceResult:
+    """Fit the three levels and assemble the result (see :func:`longitudinal_invariance`)."""
+    items = list(pos)
     msgs: list[str] = []
     rows: dict[str, dict] = {}
     fitted: dict[str, tuple[_Model, np.ndarray]] = {}
@@ -578,7 +676,7 @@ def longitudinal_invariance(
         index=pd.Index(items, name="item"),
     )
     for msg in msgs:
-        warnings.warn(msg, InvarianceWarning, stacklevel=2)
+        warnings.warn(msg, InvarianceWarning, stacklevel=3)
     return InvarianceResult(
         fits=fits,
         holds=holds,

@@ -179,13 +179,63 @@ def _add_row(name: str, row: list[str], at: int | None = None) -> str:
     return to_csv(rows)
 
 
-def _roster_latin1() -> bytes:
+def _roster_latin1(undecodable: bool = False) -> bytes:
     rows = rows_of(good_text("roster.csv"))
     rows[0].append("style")
     for r in rows[1:]:
         r.append("calm")
     rows[3][-1] = "José's way"   # row 4, column style
-    return to_csv(rows).encode("cp1252")
+    data = to_csv(rows).encode("cp1252")
+    if undecodable:  # 0x81 then a space: invalid in UTF-8, GBK, GB18030, Big5 and Windows-1252 alike
+        data = data.replace("José's way".encode("cp1252"), b"Jos\x81 way")
+    return data
+
+
+def _roster_teams(teams: dict[str, str], encoding: str) -> bytes:
+    rows = rows_of(good_text("roster.csv"))
+    for r in rows[1:]:
+        r[1] = teams[r[1]]
+    return to_csv(rows).encode(encoding)
+
+
+def _roster_team_bytes(teams: dict[str, bytes]) -> bytes:
+    out = []
+    for i, line in enumerate(good_text("roster.csv").encode("ascii").split(b"\n")):
+        cells = line.split(b",")
+        if i and len(cells) > 1:
+            cells[1] = teams[cells[1].decode()]
+        out.append(b",".join(cells))
+    return b"\n".join(out)
+
+
+def _roster_xlsx_formula() -> bytes:
+    rows = _roster_xlsx_rows()
+    rows[4][2] = "=DATE(2016,3,1)"   # row 5, hire_date: a formula openpyxl saves without a cached value
+    return _xlsx(rows, "Agents")
+
+
+def _centre_mixed() -> str:
+    rows = rows_of(good_text("centre_kpis.csv"))
+    rows[1][4] = f"{float(rows[1][4]) / 100:.4f}"   # row 2, fcr: 0.8510 among 85.60 and 86.90
+    return to_csv(rows)
+
+
+def _kpis_mixed(percent_sign: bool) -> str:
+    rows = rows_of(good_text("agent_kpis.csv"))
+    for i in (4, 9, 20):   # rows 5, 10 and 21, fcr: percentages among fractions
+        v = float(rows[i - 1][3]) * 100
+        rows[i - 1][3] = f"{v:.1f}%" if percent_sign else f"{v:.1f}"
+    return to_csv(rows)
+
+
+def _with_summary(name: str, row: list[str]) -> str:
+    return good_text(name) + to_csv([row])
+
+
+def _roster_exit_header(header: str) -> str:
+    rows = rows_of(good_text("roster.csv"))
+    rows[0][3] = header
+    return to_csv(rows)
 
 
 def _roster_chinese(encoding: str) -> bytes:
@@ -229,7 +279,46 @@ def _truncated() -> str:
 
 # case -> (files {name: text|bytes}, params overrides)
 CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
-    "encoding_undecodable": ({"roster.csv": _roster_latin1()}, {}),
+    "encoding_undecodable": ({"roster.csv": _roster_latin1(undecodable=True)}, {}),
+    "encoding_cp1252": ({"roster.csv": _roster_latin1()}, {}),
+    "encoding_cp1252_teams": ({"roster.csv": _roster_teams({"VIP": "Équipe Müller", "T01": "Señor Équipe"}, "cp1252")},
+                              {}),
+    "encoding_big5": ({"roster.csv": _roster_teams({"VIP": "客服一組", "T01": "貴賓組"}, "big5")}, {}),
+    "encoding_ambiguous": ({"roster.csv": _roster_team_bytes({"VIP": b"\xb0\xb6\xb0\xa8", "T01": b"\xb0\xbd"})}, {}),
+    "encoding_ambiguous_declared": ({"roster.csv": _roster_team_bytes({"VIP": b"\xb0\xb6\xb0\xa8", "T01": b"\xb0\xbd"})},
+                                    {"inputs": {"roster": {"encoding": "big5"}}}),
+    "utf16_without_bom": ({"responses.csv": good_text("responses.csv").encode("utf-16-le")}, {}),
+    "nul_byte": ({"responses.csv": good_text("responses.csv").replace("A04,pre", "A04\x00,pre")}, {}),
+    "zip_renamed_csv": ({"roster.csv": _xlsx(_roster_xlsx_rows(), "Agents")}, {}),
+    "parquet_renamed_csv": ({"agent_kpis.csv": _kpis_parquet(bad=False)}, {}),
+    "bom_only": ({"training.csv": b"\xef\xbb\xbf"}, {}),
+    "xlsx_formula_no_value": ({"roster.xlsx": _roster_xlsx_formula()},
+                              {"inputs": {"roster": {"file": "roster.xlsx", "sheet": "Agents"}}}),
+    "xlsx_sheet_case": ({"roster.xlsx": _xlsx(_roster_xlsx_rows(), "Agents")},
+                        {"inputs": {"roster": {"file": "roster.xlsx", "sheet": "agents"}}}),
+    "zero_width_id": ({"responses.csv": set_cell("responses.csv", 7, "agent_id", "A05\u200b")}, {}),
+    "nbsp_in_team": ({"roster.csv": set_cell("roster.csv", 9, "team", "T\u00a001")}, {}),
+    "control_char_in_id": ({"agent_kpis.csv": set_cell("agent_kpis.csv", 6, "agent_id", "A02\x07")}, {}),
+    "rates_mixed_centre": ({"centre_kpis.csv": _centre_mixed()}, {}),
+    "rates_mixed_agent": ({"agent_kpis.csv": _kpis_mixed(percent_sign=False)}, {}),
+    "rates_percent_sign_mixed": ({"agent_kpis.csv": _kpis_mixed(percent_sign=True)}, {}),
+    "exit_sentinel_undeclared": ({"roster.csv": set_cell("roster.csv", 4, "exit_date", "9999-12-31")}, {}),
+    "exit_sentinel_declared": ({"roster.csv": set_cell("roster.csv", 4, "exit_date", "9999-12-31")},
+                               {"inputs": {"roster": {"exit_date_sentinels": ["9999-12-31"]}}}),
+    "date_year_10000": ({"training.csv": set_cell("training.csv", 5, "end_date", "10000-01-01")}, {}),
+    "date_far_past": ({"responses.csv": set_cell("responses.csv", 10, "submitted", "1600-02-06")}, {}),
+    "hire_in_future": ({"roster.csv": set_cell("roster.csv", 6, "hire_date", "2031-05-04")}, {}),
+    "summary_row_kpis": ({"agent_kpis.csv": _with_summary("agent_kpis.csv", ["合计", "", "15000", "", "", "", "", ""])},
+                         {}),
+    "summary_row_customer": ({"customer_survey.csv": _with_summary("customer_survey.csv", ["Total", "8"])}, {}),
+    "summary_row_staff": ({"staff_survey.csv": _with_summary("staff_survey.csv", ["小计", "2017-03", "11", "9"])}, {}),
+    "summary_row_responses": ({"responses.csv": _with_summary("responses.csv", ["Average", "", "", "3.9", "3.7", "2.9",
+                                                                               "3.8", "4.1", "2.2"])}, {}),
+    "summary_row_dropped": ({"customer_survey.csv": _with_summary("customer_survey.csv", ["Total", "8"])},
+                            {"inputs": {"customer_survey": {"drop_summary_rows": True}}}),
+    "exit_date_chinese_unmapped": ({"roster.csv": _roster_exit_header("离职日期")}, {}),
+    "exit_date_chinese_mapped": ({"roster.csv": _roster_exit_header("离职日期")},
+                                 {"inputs": {"roster": {"columns": {"exit_date": "离职日期"}}}}),
     "encoding_declared_wrong": ({"roster.csv": _roster_chinese("gbk")}, {"inputs": {"roster": {"encoding": "utf-8"}}}),
     "encoding_gbk": ({"roster.csv": _roster_chinese("gbk")}, {}),
     "encoding_gb18030": ({"roster.csv": _roster_chinese("gb18030") + "A13,𠀀组,2016-01-04,,control,F\n".encode("gb18030")},

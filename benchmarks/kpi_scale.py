@@ -1,0 +1,236 @@
+"""Benchmark: agent-month KPIs from a contact log of 1M and 10M contacts (100M with --large).
+
+Generates seeded contact logs (``ccstudy.synth_contacts``, Parquet, one file per
+month) in a temporary folder, then computes the agent-month KPIs of
+docs/kpi-definitions.md (default options) from the Parquet files on disk, each
+method in a fresh process so that peak memory belongs to it alone:
+
+* ``ibis-duckdb``: the project's Ibis expressions on embedded DuckDB (what
+  ``ccstudy kpi`` runs);
+* ``sql-duckdb``: the same KPIs as ONE hand-written DuckDB SQL query (a
+  ``lead()`` window for the repeat contact, one ``GROUP BY``);
+* ``pandas``: ``pandas.read_parquet`` + sort + ``groupby().shift(-1)`` +
+  ``groupby().sum()`` (the reference implementation of the tests);
+* ``ibis-spark`` (1M only, information): the same expressions on Spark in local
+  mode; session start-up reported apart.
+
+Printed per size: seconds (best of the repeats), contacts per second, peak
+resident memory of the child process, and the ratios ibis/sql (target <= 1.3)
+and pandas/ibis (target >= 5), all from this run.  The three local methods are
+checked to give identical tables.  With ``--large`` (100M) only the Ibis and
+SQL methods run, with DuckDB capped at 3 GB and spilling to disk (target:
+peak <= 4 GB).
+
+Run::
+
+    .venv/bin/python benchmarks/kpi_scale.py            # 1M and 10M (+ Spark 1M when installed)
+    .venv/bin/python benchmarks/kpi_scale.py --quick    # 100k, 1 repeat
+    .venv/bin/python benchmarks/kpi_scale.py --large    # adds 100M (about 3 GB of Parquet, long)
+    .venv/bin/python benchmarks/kpi_scale.py --sizes 100000000   # the large run alone
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = 20240101
+
+# The agent-month KPIs, default KpiParams (short abandon < 5 s, SL <= 20 s excluding short abandons,
+# repeat within 7 days = 604800 s by the same customer, abandoned repeats count, CSAT top box >= 4).
+HAND_SQL = """
+WITH c AS (
+  SELECT *,
+    epoch(offered_at)::BIGINT AS off_s,
+    CASE WHEN abandoned THEN epoch(ended_at)::BIGINT - epoch(offered_at)::BIGINT
+         ELSE epoch(answered_at)::BIGINT - epoch(offered_at)::BIGINT END AS wait_s,
+    lead(epoch(offered_at)::BIGINT) OVER (PARTITION BY customer_id ORDER BY epoch(offered_at)::BIGINT, contact_id)
+      AS next_s
+  FROM read_parquet({files})
+)
+SELECT agent_id, strftime(offered_at, '%Y-%m') AS month,
+  count(*) AS offered,
+  count(*) FILTER (WHERE NOT abandoned) AS answered,
+  count(*) FILTER (WHERE abandoned) AS abandoned,
+  count(*) FILTER (WHERE abandoned AND wait_s < 5) AS short_abandons,
+  count(*) FILTER (WHERE NOT abandoned AND wait_s <= 20) AS answered_within_sl,
+  count(*) FILTER (WHERE NOT (abandoned AND wait_s < 5)) AS sl_denominator,
+  coalesce(sum(CASE WHEN NOT abandoned THEN coalesce(talk_sec, 0) + coalesce(hold_sec, 0) + coalesce(acw_sec, 0)
+           END), 0) AS handle_sec_total,
+  count(*) FILTER (WHERE NOT abandoned AND customer_id IS NOT NULL) AS fcr_eligible,
+  count(*) FILTER (WHERE NOT abandoned AND customer_id IS NOT NULL
+                   AND NOT coalesce(next_s - off_s <= 604800, false)) AS fcr_resolved,
+  count(*) FILTER (WHERE NOT abandoned AND transferred) AS transferred,
+  count(csat) AS csat_n,
+  count(*) FILTER (WHERE csat >= 4) AS csat_top,
+  coalesce(sum(csat), 0) AS csat_total
+FROM c WHERE agent_id IS NOT NULL
+GROUP BY ALL ORDER BY agent_id, month
+"""
+
+CHILD = r"""
+import json, os, sys, time, resource
+method, folder, out = sys.argv[1], sys.argv[2], sys.argv[3]
+mem_limit = sys.argv[4] if len(sys.argv) > 4 else ""
+sys.path.insert(0, os.path.join({root!r}, "tests", "kpi"))
+from pathlib import Path
+files = sorted(str(p) for p in Path(folder).glob("*.parquet"))
+t_start = None
+extra = {{}}
+if method == "ibis-duckdb":
+    from ccstudy.kpi import compute
+    from ccstudy.kpi.backends import connect
+    from ccstudy.io.contacts import read_contacts
+    con = connect("duckdb", memory_limit=mem_limit or None, temp_directory=(folder + "/.spill") if mem_limit else None)
+    t0 = time.perf_counter()
+    df = compute(con, read_contacts(con, folder), ["agent"])["agent"]
+elif method == "sql-duckdb":
+    import duckdb
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+    if mem_limit:
+        con.execute(f"SET memory_limit = '{{mem_limit}}'"); con.execute(f"SET temp_directory = '{{folder}}/.spill'")
+    sql = {sql!r}.replace("{{files}}", repr(files))
+    t0 = time.perf_counter()
+    df = con.execute(sql).df()
+elif method == "pandas":
+    import pandas as pd
+    import reference
+    t0 = time.perf_counter()
+    log = pd.read_parquet(folder)
+    df = reference.kpis(log, "agent")
+elif method == "ibis-spark":
+    ts = time.perf_counter()
+    from ccstudy.kpi.backends import connect, spark_session
+    from ccstudy.kpi import compute
+    from ccstudy.io.contacts import read_contacts
+    s = spark_session("local[*]")
+    con = connect("spark", session=s)
+    con.execute(read_contacts(con, folder).count())
+    extra["startup_s"] = time.perf_counter() - ts
+    t0 = time.perf_counter()
+    df = compute(con, read_contacts(con, folder), ["agent"])["agent"]
+secs = time.perf_counter() - t0
+cols = ["agent_id", "month", "offered", "answered", "abandoned", "short_abandons", "answered_within_sl",
+        "sl_denominator", "handle_sec_total", "fcr_eligible", "fcr_resolved", "transferred", "csat_n", "csat_top",
+        "csat_total"]
+df = df[cols].sort_values(["agent_id", "month"]).reset_index(drop=True)
+for c in cols[2:]:
+    df[c] = df[c].astype("float64")
+df["agent_id"] = df["agent_id"].astype(str)
+df["month"] = df["month"].astype(str)
+df.to_parquet(out, index=False)
+peak = 0
+try:
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            peak = int(line.split()[1]) * 1024
+except OSError:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print("RESULT " + json.dumps({{"seconds": secs, "peak_bytes": peak, **extra}}))
+"""
+
+
+def _run(method: str, folder: Path, out: Path, mem_limit: str = "") -> dict:
+    code = CHILD.format(root=str(ROOT), sql=HAND_SQL)
+    r = subprocess.run([sys.executable, "-c", code, method, str(folder), str(out), mem_limit],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"{method} failed:\n{r.stderr[-3000:]}")
+    line = [ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")][-1]
+    return json.loads(line[len("RESULT "):])
+
+
+def _best(method: str, folder: Path, work: Path, repeats: int, mem_limit: str = "") -> dict:
+    runs = [_run(method, folder, work / f"{method}.parquet", mem_limit) for _ in range(repeats)]
+    best = min(runs, key=lambda r: r["seconds"])
+    return {**best, "peak_bytes": max(r["peak_bytes"] for r in runs)}
+
+
+def _same(work: Path, a: str, b: str) -> bool:
+    import pandas as pd
+
+    x = pd.read_parquet(work / f"{a}.parquet")
+    y = pd.read_parquet(work / f"{b}.parquet")
+    return x.equals(y)
+
+
+def _spark_available() -> bool:
+    import shutil
+
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return False
+    return shutil.which("java") is not None
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="100k contacts, 1 repeat")
+    ap.add_argument("--large", action="store_true", help="also 100M contacts (Ibis and SQL only, out of core)")
+    ap.add_argument("--sizes", type=str, default=None,
+                    help="comma-separated sizes instead of the defaults (e.g. 100000000 for the large run alone)")
+    ap.add_argument("--no-spark", action="store_true", help="skip the Spark local-mode run")
+    ap.add_argument("--repeats", type=int, default=None, help="repeats per method (default 3 at 1M, 1 above)")
+    ap.add_argument("--work", type=Path, default=None, help="folder for the generated logs (default: a temp folder)")
+    args = ap.parse_args()
+    sys.path.insert(0, str(ROOT / "src"))
+    from ccstudy.synth_contacts import write_contacts
+
+    sizes = [100_000] if args.quick else [1_000_000, 10_000_000]
+    if args.large:
+        sizes.append(100_000_000)
+    if args.sizes:
+        sizes = [int(x) for x in args.sizes.split(",")]
+    spark = (not args.no_spark) and _spark_available()
+    base = args.work or Path(tempfile.mkdtemp(prefix="ccstudy-kpi-bench-"))
+    print(f"kpi_scale: agent-month KPIs from Parquet on disk; python {sys.version.split()[0]}")
+    header = f"{'contacts':>12} {'method':<12} {'seconds':>9} {'contacts/s':>13} {'peak MB':>9}"
+    for n in sizes:
+        folder = base / f"log{n}"
+        t0 = time.perf_counter()
+        res = write_contacts(folder, n, seed=SEED, days=90 if n < 50_000_000 else 365, agents=800 if n < 50_000_000
+                             else 4000)
+        gen = time.perf_counter() - t0
+        size_mb = sum(f.stat().st_size for f in res.files) / 1e6
+        print(f"\n{n:,} contacts: generated in {gen:.1f} s ({size_mb:,.0f} MB Parquet, {len(res.files)} files)")
+        print(header)
+        reps = args.repeats or (1 if args.quick or n > 1_000_000 else 3)
+        large = n >= 50_000_000
+        mem = "3GB" if large else ""
+        methods = ["sql-duckdb", "ibis-duckdb"] + ([] if large else ["pandas"])
+        if spark and n == 1_000_000:
+            methods.append("ibis-spark")
+        out: dict[str, dict] = {}
+        results = base / f"results{n}"
+        results.mkdir(exist_ok=True)
+        for m in methods:
+            out[m] = _best(m, folder, results, 1 if m == "ibis-spark" else reps, mem)
+            r = out[m]
+            note = f"  (+{r['startup_s']:.1f} s session start-up and first read)" if "startup_s" in r else ""
+            print(f"{n:>12,} {m:<12} {r['seconds']:9.2f} {n / r['seconds']:13,.0f} {r['peak_bytes'] / 2**20:9,.0f}"
+                  f"{note}")
+        ib, sq = out["ibis-duckdb"]["seconds"], out["sql-duckdb"]["seconds"]
+        print(f"  ratio ibis-duckdb / hand-written SQL: {ib / sq:.2f}x (target <= 1.3)")
+        if "pandas" in out:
+            print(f"  ratio pandas / ibis-duckdb:           {out['pandas']['seconds'] / ib:.1f}x (target >= 5)")
+        same = all(_same(results, "ibis-duckdb", m) for m in out if m != "ibis-duckdb")
+        print(f"  identical agent-month tables across methods: {'yes' if same else 'NO'}")
+        if large:
+            peak = max(out[m]["peak_bytes"] for m in out) / 2**30
+            print(f"  peak memory {peak:.2f} GB (target <= 4 GB, out of core)")
+        if "ibis-spark" in out:
+            print(f"  Spark local mode (information): {out['ibis-spark']['seconds']:.1f} s for {n:,} contacts")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,288 @@
+"""Pre-warmed stage kernels: a fresh kernel process per stage, forked from a template.
+
+Every stage notebook runs in its own Jupyter kernel, and most of a kernel's
+start-up is importing (ipykernel, pandas, scipy, matplotlib, seaborn,
+statsmodels, semopy: several seconds per stage on a small machine).  The
+pipeline therefore starts one *template* process per run that imports all of
+that once, and nothing else: it executes no notebook code and holds no study
+data.  Each stage asks it for a kernel; the template forks, and the child
+becomes an ordinary ipykernel (``IPKernelApp``) on the connection file
+Papermill gave it.  So:
+
+* every stage still runs in a new process of its own: no variable, figure,
+  random state or setting can pass from one stage to another, because a child
+  is a copy of the template, never of another stage's kernel (a kernel reused
+  across stages would let them leak, which is why there is no such pool);
+* Papermill still drives the kernel over the Jupyter protocol and writes the
+  executed notebook, which stays the audit record of the stage;
+* the template runs with the kernels' environment (``PYTHONHASHSEED``,
+  ``MPLBACKEND``), so a forked kernel sees the same interpreter state as one
+  started from scratch and the results are the same bytes (a test compares).
+
+How a kernel is started: the kernel manager runs a small launcher
+(``python -m ccstudy.kernels launch SOCKET -f CONNECTION_FILE``) in place of
+``ipykernel_launcher``.  The launcher sends its working directory, environment
+and arguments to the template over a Unix socket, gets the forked kernel's pid
+back, forwards interrupt and terminate signals to it, and exits when the kernel
+exits.  Each side watches the other: a kernel exits when its launcher or the
+template goes away, the template when the pipeline process goes away, so a
+killed run leaves no kernel behind.
+
+Forking needs POSIX; elsewhere (or with ``CCSTUDY_PREWARM=0``) the pipeline
+starts kernels the usual way.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+# What the template imports: the kernel machinery, then every library a stage uses, in the order a
+# stage kernel imports them (ccstudy.figures selects matplotlib's Agg backend before pyplot loads).
+PRELOAD = (
+    "ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "IPython.display",
+    "ccstudy.stages", "ccstudy.io.bundle", "ccstudy.io.intake",
+    "ccstudy.analysis.reliability", "ccstudy.analysis.validity", "ccstudy.analysis.training",
+    "ccstudy.analysis.trends", "ccstudy.coaching", "ccstudy.figures", "statsmodels.formula.api", "semopy",
+)
+
+
+class _KernelShell:
+    """What ``get_ipython()`` returns inside a Jupyter kernel, as far as import-time checks look.
+
+    pandas decides at import whether it runs in a kernel (``hasattr(get_ipython(), "kernel")``)
+    and sets ``display.max_columns`` from that; the template imports pandas before any kernel
+    exists, so it shows pandas what a kernel would.
+    """
+
+    kernel = None
+
+
+class _KernelStream(io.TextIOBase):
+    """Stands for ipykernel's ``OutStream`` while the template imports (pandas reads its encoding)."""
+
+    encoding = "UTF-8"
+
+    def __init__(self, real) -> None:
+        self._real = real
+
+    def write(self, text: str) -> int:
+        return self._real.write(text)
+
+    def flush(self) -> None:
+        self._real.flush()
+# ipykernel sets this before user code runs unless already set; the template does the same before
+# importing matplotlib, so matplotlib starts from the state a fresh kernel would give it.
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+_POLL = 0.5
+
+
+def available() -> bool:
+    """Whether kernels can be forked here (POSIX, and not switched off with CCSTUDY_PREWARM=0)."""
+    return hasattr(os, "fork") and hasattr(socket, "AF_UNIX") and os.environ.get("CCSTUDY_PREWARM", "1") != "0"
+
+
+# ---------------------------------------------------------------------------- the pipeline's side
+class Template:
+    """The template process of one pipeline run; a context manager (stops the process on exit)."""
+
+    def __init__(self, env: dict[str, str] | None = None):
+        self._dir = tempfile.mkdtemp(prefix="ccstudy-kernels-")
+        self.socket = os.path.join(self._dir, "template.sock")
+        child_env = dict(os.environ if env is None else env)
+        child_env.setdefault("MPLBACKEND", INLINE_BACKEND)
+        code = f"from ccstudy.kernels import serve; serve({self.socket!r}, {os.getpid()})"
+        self.process = subprocess.Popen([sys.executable, "-c", code], env=child_env, stdin=subprocess.DEVNULL)
+
+    def manager_class(self):
+        """A kernel-manager class (for nbclient's ``kernel_manager_class``) whose kernels fork from here."""
+        from jupyter_client import AsyncKernelManager
+
+        sock = self.socket
+
+        class PrewarmedKernelManager(AsyncKernelManager):
+            def format_kernel_cmd(self, extra_arguments=None):
+                cmd = super().format_kernel_cmd(extra_arguments)
+                try:
+                    args = cmd[cmd.index("-f"):]
+                except ValueError:  # not an ipykernel command line: start it as it is
+                    return cmd
+                return [sys.executable, "-m", "ccstudy.kernels", "launch", sock, *args]
+
+        return PrewarmedKernelManager
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:  # pragma: no cover
+                self.process.kill()
+                self.process.wait()
+        for name in os.listdir(self._dir):
+            os.unlink(os.path.join(self._dir, name))
+        os.rmdir(self._dir)
+
+    def __enter__(self) -> "Template":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+# ---------------------------------------------------------------------------- the template process
+def serve(path: str, parent_pid: int) -> None:
+    """Run the template: import :data:`PRELOAD`, then fork a kernel for each launcher that connects."""
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(16)  # launchers that connect while the imports run wait in the backlog
+    os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
+    import builtins
+    import importlib
+
+    builtins.get_ipython = _KernelShell  # type: ignore[attr-defined]  # removed below; IPython sets its own
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _KernelStream(stdout), _KernelStream(stderr)
+    try:
+        for name in PRELOAD:
+            try:
+                importlib.import_module(name)
+            except ImportError:  # an optional library missing: the stage imports (and reports) it itself
+                pass
+    finally:
+        del builtins.get_ipython  # type: ignore[attr-defined]
+        sys.stdout, sys.stderr = stdout, stderr
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped automatically
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    server.settimeout(_POLL)
+    while os.getppid() == parent_pid:
+        try:
+            conn, _ = server.accept()
+        except socket.timeout:
+            continue
+        pid = os.fork()
+        if pid == 0:
+            server.close()
+            _kernel(conn)  # never returns
+        conn.close()
+    # The pipeline process is gone (killed: it could not clean up): remove the socket and its folder.
+    try:
+        os.unlink(path)
+        os.rmdir(os.path.dirname(path))
+    except OSError:
+        pass
+    os._exit(0)
+
+
+def _kernel(conn: socket.socket) -> None:
+    """In the forked child: become the kernel the launcher asked for."""
+    code = 1
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        conn.settimeout(None)
+        request = json.loads(_recv_line(conn))
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        # The kernel's parent is the template, which it watches (ipykernel's parent poller).
+        os.environ["JPY_PARENT_PID"] = str(os.getppid())
+        if sys.path and sys.path[0] in ("", os.getcwd()):
+            del sys.path[0]  # as ipykernel_launcher does; IPython puts the cwd back
+        import importlib.util
+
+        sys.argv = [importlib.util.find_spec("ipykernel_launcher").origin, *request["args"]]
+        conn.sendall(f"{os.getpid()}\n".encode())
+        _watch(conn)
+        from ipykernel.kernelapp import IPKernelApp
+
+        IPKernelApp.launch_instance(argv=request["args"])
+        code = 0
+    except BaseException:  # noqa: BLE001 - report, never fall back into the template's loop
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _watch(conn: socket.socket) -> None:
+    """Exit the kernel when its launcher goes away (the connection reaches end of file)."""
+    import threading
+
+    def wait() -> None:
+        try:
+            while conn.recv(64):
+                pass
+        except OSError:
+            pass
+        os._exit(1)
+
+    threading.Thread(target=wait, name="launcher-watch", daemon=True).start()
+
+
+def _recv_line(conn: socket.socket) -> str:
+    buf = b""
+    while not buf.endswith(b"\n"):
+        chunk = conn.recv(65536)
+        if not chunk:
+            raise ConnectionError("the connection closed before a full line arrived")
+        buf += chunk
+    return buf.decode()
+
+
+# ---------------------------------------------------------------------------- the launcher
+def launch(path: str, args: list[str]) -> int:
+    """Ask the template at *path* for a kernel with ipykernel arguments *args*; wait for it to exit."""
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            conn.connect(path)
+            break
+        except (FileNotFoundError, ConnectionRefusedError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    request = {"cwd": os.getcwd(), "env": dict(os.environ), "args": args}
+    conn.sendall((json.dumps(request) + "\n").encode())
+    pid = int(_recv_line(conn))
+
+    def forward(signum, _frame) -> None:
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+        if signum == signal.SIGTERM:
+            os._exit(0)
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(signum, forward)
+    parent = os.getppid()
+    conn.settimeout(_POLL)
+    while True:  # until the kernel exits (end of file) or the kernel manager is gone
+        try:
+            if not conn.recv(64):
+                return 0
+        except socket.timeout:
+            if os.getppid() != parent:
+                return 1
+        except InterruptedError:  # pragma: no cover - retried by Python
+            continue
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 3 and sys.argv[1] == "launch":
+        sys.exit(launch(sys.argv[2], sys.argv[3:]))
+    sys.exit("usage: python -m ccstudy.kernels launch SOCKET -f CONNECTION_FILE [ipykernel options]")

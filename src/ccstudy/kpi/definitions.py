@@ -1,0 +1,204 @@
+"""Contact-level KPI definitions, written once as Ibis expressions.
+
+The same expressions run on DuckDB (embedded, the default) and on Spark through
+Ibis's PySpark backend: nothing here knows which engine executes them.  Only
+portable operations are used (window ``lead()``, ``CASE``, ``GROUP BY``, integer
+epoch seconds); no asof join, which the PySpark backend does not run.
+
+Input: a contact table with the canonical columns of :data:`CONTACT_COLUMNS`
+(see :mod:`ccstudy.io.contacts` for reading, column mapping and validation).
+Output: one row per group (agent-month, team-month or centre-month) with the
+counts every KPI is built from and the KPIs themselves; the formulas are in
+``docs/kpi-definitions.md`` and mirrored, independently, by the pandas reference
+in ``tests/kpi/reference.py``.
+
+Notes
+-----
+* The month of a contact is the calendar month of its *offered* time
+  (timestamps are local wall-clock time, without time zone).
+* A contact's repeat is found with ``lead()`` over the customer's contacts
+  ordered by offered time then contact id, so a repeat is seen across month
+  and file boundaries: the window runs over the whole log, not per file.
+* Every ratio is ``numerator / NULLIF(denominator, 0)``: a group without
+  eligible contacts gets a missing KPI, never a division error (Spark's ANSI
+  mode raises on division by zero).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import ibis
+import ibis.expr.types as ir
+
+from ccstudy.kpi.params import KpiParams
+
+__all__ = [
+    "CONTACT_COLUMNS", "OPTIONAL_COLUMNS", "COUNT_COLUMNS", "KPI_COLUMNS", "LEVELS",
+    "enrich", "aggregate", "kpi_table",
+]
+
+#: Canonical contact columns: name -> (Ibis type, required).
+CONTACT_COLUMNS: dict[str, tuple[str, bool]] = {
+    "contact_id": ("string", True),
+    "customer_id": ("string", True),     # the column must exist; a blank value = customer unknown
+    "agent_id": ("string", True),        # blank for a contact abandoned in the queue
+    "queue": ("string", True),
+    "channel": ("string", True),
+    "offered_at": ("timestamp", True),
+    "answered_at": ("timestamp", True),  # blank when abandoned
+    "ended_at": ("timestamp", True),
+    "talk_sec": ("float64", True),
+    "hold_sec": ("float64", True),
+    "acw_sec": ("float64", True),
+    "abandoned": ("boolean", True),
+    "transferred": ("boolean", True),
+    "csat": ("float64", False),
+    "resolved": ("boolean", False),
+    "team": ("string", False),
+}
+OPTIONAL_COLUMNS = tuple(k for k, (_, req) in CONTACT_COLUMNS.items() if not req)
+
+#: The counts every KPI is built from, in output order.
+COUNT_COLUMNS: tuple[str, ...] = (
+    "offered", "answered", "abandoned", "short_abandons", "answered_within_sl", "sl_denominator",
+    "handle_sec_total", "fcr_eligible", "fcr_resolved", "transferred", "csat_n", "csat_top", "csat_total",
+)
+#: The KPIs, in output order.
+KPI_COLUMNS: tuple[str, ...] = (
+    "answer_rate", "abandon_rate", "abandon_rate_excl_short", "service_level", "aht_sec", "fcr",
+    "transfer_rate", "csat", "csat_mean",
+)
+
+LEVELS: dict[str, tuple[str, ...]] = {
+    "agent": ("agent_id", "month"),
+    "team": ("team", "month"),
+    "centre": ("month",),
+}
+
+
+def _i(cond: ir.BooleanValue) -> ir.IntegerValue:
+    """1 where *cond* is true, else 0 (NULL counts as false)."""
+    return ibis.ifelse(cond.fill_null(False), 1, 0).cast("int64")
+
+
+def enrich(t: ir.Table, params: KpiParams = KpiParams()) -> ir.Table:
+    """Add the per-contact indicators the KPIs count.
+
+    Added columns: ``month`` (``YYYY-MM`` of the offered time), ``wait_sec``,
+    ``is_answered``, ``is_abandoned``, ``is_short_abandon``, ``is_within_sl``,
+    ``in_sl_denominator``, ``handle_sec``, ``is_fcr_eligible``, ``has_repeat``,
+    ``is_fcr_resolved``, ``is_transferred``, ``has_csat``, ``is_csat_top``, ``csat_value``
+    (indicators are 0/1 integers, so that a sum counts them).
+    """
+    p = params
+    offered_s = t.offered_at.epoch_seconds().cast("int64")
+    answered_s = t.answered_at.epoch_seconds().cast("int64")
+    ended_s = t.ended_at.epoch_seconds().cast("int64")
+    abandoned = t.abandoned.fill_null(False)
+    answered = ~abandoned
+    wait = ibis.ifelse(answered, answered_s - offered_s, ended_s - offered_s)
+    month = (t.offered_at.year().cast("string") + ibis.literal("-")
+             + t.offered_at.month().cast("string").lpad(2, "0"))
+
+    # FCR: the customer's next contact (optionally in the same queue; optionally answered ones only).
+    keys = [t.customer_id]
+    if p.repeat_scope == "customer_queue":
+        keys.append(t.queue)
+    if not p.repeat_counts_abandoned:
+        keys.append(abandoned)  # an answered contact's partition then holds only answered contacts
+    w = ibis.window(group_by=keys, order_by=[offered_s, t.contact_id])
+    next_s = offered_s.lead().over(w)
+    has_repeat = next_s.notnull() & ((next_s - offered_s) <= p.repeat_window_sec)
+    eligible = answered & t.customer_id.notnull()
+
+    short = abandoned & (wait < p.short_abandon_sec)
+    within = answered & (wait <= p.sl_threshold_sec)
+    if p.sl_denominator == "offered":
+        in_den = ibis.literal(True)
+    elif p.sl_denominator == "exclude_short_abandons":
+        in_den = ~short
+    elif p.sl_denominator == "exclude_abandons_within_threshold":
+        in_den = ~(abandoned & (wait <= p.sl_threshold_sec))
+    else:  # answered
+        in_den = answered
+    handle = ibis.ifelse(answered, t.talk_sec.fill_null(0) + t.hold_sec.fill_null(0) + t.acw_sec.fill_null(0),
+                         ibis.null("float64"))
+    has_csat = t.csat.notnull() if "csat" in t.columns else ibis.literal(False)
+    csat = t.csat if "csat" in t.columns else ibis.null("float64")
+    return t.mutate(
+        month=month,
+        wait_sec=wait,
+        is_answered=_i(answered),
+        is_abandoned=_i(abandoned),
+        is_short_abandon=_i(short),
+        is_within_sl=_i(within),
+        in_sl_denominator=_i(in_den),
+        handle_sec=handle,
+        is_fcr_eligible=_i(eligible),
+        has_repeat=_i(has_repeat),
+        is_fcr_resolved=_i(eligible & ~has_repeat.fill_null(False)),
+        is_transferred=_i(answered & t.transferred.fill_null(False)),
+        has_csat=_i(has_csat),
+        is_csat_top=_i(has_csat & (csat >= p.csat_top_box_min)),
+        csat_value=csat.cast("float64"),
+    )
+
+
+def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
+    return num.cast("float64") / den.cast("float64").nullif(0)
+
+
+def aggregate(e: ir.Table, by: tuple[str, ...] | list[str]) -> ir.Table:
+    """Counts and KPIs per group of an :func:`enrich`-ed table, sorted by the group keys."""
+    g = e.group_by(list(by)).aggregate(
+        offered=e.count(),
+        answered=e.is_answered.sum(),
+        abandoned=e.is_abandoned.sum(),
+        short_abandons=e.is_short_abandon.sum(),
+        answered_within_sl=e.is_within_sl.sum(),
+        sl_denominator=e.in_sl_denominator.sum(),
+        handle_sec_total=e.handle_sec.sum().fill_null(0),
+        fcr_eligible=e.is_fcr_eligible.sum(),
+        fcr_resolved=e.is_fcr_resolved.sum(),
+        transferred=e.is_transferred.sum(),
+        csat_n=e.has_csat.sum(),
+        csat_top=e.is_csat_top.sum(),
+        csat_total=e.csat_value.sum().fill_null(0),
+    )
+    g = g.mutate(
+        answer_rate=_ratio(g.answered, g.offered),
+        abandon_rate=_ratio(g.abandoned, g.offered),
+        abandon_rate_excl_short=_ratio(g.abandoned - g.short_abandons, g.offered - g.short_abandons),
+        service_level=_ratio(g.answered_within_sl, g.sl_denominator),
+        aht_sec=_ratio(g.handle_sec_total, g.answered),
+        fcr=_ratio(g.fcr_resolved, g.fcr_eligible),
+        transfer_rate=_ratio(g.transferred, g.answered),
+        csat=_ratio(g.csat_top, g.csat_n),
+        csat_mean=_ratio(g.csat_total, g.csat_n),
+    )
+    return g.select(*by, *COUNT_COLUMNS, *KPI_COLUMNS).order_by(list(by))
+
+
+def kpi_table(t: ir.Table, level: Literal["agent", "team", "centre"], params: KpiParams = KpiParams(),
+              *, teams: ir.Table | None = None) -> ir.Table:
+    """The KPI table of one *level* (``agent``-month, ``team``-month, ``centre``-month).
+
+    Agent and team levels count the contacts that reached an agent (``agent_id``
+    given; a contact abandoned in the queue belongs to no agent); the centre
+    level counts every contact.  The team of a contact is its ``team`` column
+    when the log has one, else the agent's team in *teams* (``agent_id, team``,
+    e.g. the roster); agents not in *teams* fall in team ``NULL``.
+    """
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}; got {level!r}")
+    e = enrich(t, params)
+    if level == "centre":
+        return aggregate(e, LEVELS["centre"])
+    e = e.filter(e.agent_id.notnull())
+    if level == "team" and "team" not in e.columns:
+        if teams is None:
+            raise ValueError("team-month KPIs need a team: a 'team' column in the contact log or teams=(agent_id, team)")
+        tm = teams.select(agent_id=teams.agent_id.cast("string"), team=teams.team.cast("string"))
+        e = e.left_join(tm, "agent_id").drop("agent_id_right")
+    return aggregate(e, LEVELS[level])
