@@ -80,8 +80,9 @@ def test_init_writes_a_study_that_validates(tmp_path, monkeypatch):
     assert r.exit_code == 0, r.output
     out = " ".join(r.output.split())
     assert "+ reliability of every competency, dimension and the total" in out
-    assert "- score–KPI correlations: no agent KPIs given" in out
-    assert "- pre/post change in competency scores: one wave of responses only" in out
+    # Each missing input is named once, followed by the analyses it holds back.
+    assert "- no agent KPIs given (add `inputs.agent_kpis`: one row per agent and month): score–KPI correlations" in out
+    assert "- one wave of responses only" in out and "pre/post change in competency scores" in out
     # a second run refuses to overwrite the params file
     r = runner.invoke(app, ["init", "baseline_zh", "--from", str(src)])
     assert r.exit_code == 2 and "--force" in r.output
