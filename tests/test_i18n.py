@@ -121,7 +121,7 @@ def test_every_message_used_in_code_is_in_the_catalogues():
         for cell in nb.cells:
             if cell.cell_type == "code":
                 used |= _literal_msgids_from_source(render.cell_options(cell.source)[1])
-    missing = sorted(u for u in used if u not in known)
+    missing = sorted((u for u in used if u not in known), key=lambda u: (u[0] or "", u[1]))
     assert not missing, f"messages missing from the catalogues: {missing}"
 
 
@@ -208,3 +208,19 @@ def test_training_and_gap_sentences_in_chinese_keep_their_numbers():
     assert report.gap_kind_sentence(co, "U", zh, whose=zh("The team's")).startswith("本团队的短板以**知识**为主")
     assert report.gap_kind_sentence(co, "W").startswith("Its gaps are a **mix** of soft-skill and knowledge gaps")
     assert zh.pgettext("format", "{first} {then}", first="甲。", then="乙。") == "甲。乙。"
+
+
+def test_factor_model_notes_and_reasons_are_translated_in_reports():
+    from types import SimpleNamespace
+
+    from ccstudy import report
+
+    zh = SimpleNamespace(tr=i18n.get("zh"))
+    note = ("higher-order factor '职业 素质' not estimable: the dimension holds 1 competency factor(s), and a "
+            "higher-order factor needs at least 2")
+    assert report.skip_reason(zh, note) == "高阶因子“职业 素质”无法估计：该维度只有1个胜任力因子，而高阶因子至少需要2个"
+    assert report.skip_reason(zh, "competency 'Empathy' has one item: left out of the factor model") == \
+        "胜任力“Empathy”只有一个题目，未纳入因子模型"
+    assert report.skip_reason(zh, "not estimable on these data: singular matrix") == "在这些数据上无法估计：singular matrix"
+    assert report.skip_reason(zh, "no competency has two or more items, so there is no factor to estimate") == \
+        "没有任何胜任力包含两个及以上题目，因此没有可估计的因子"

@@ -570,6 +570,17 @@ _REASON_PATTERNS: tuple[tuple[re.Pattern, str], ...] = (
     (re.compile(r"the centre KPIs have none of the columns named in `trends\.kpis` \((?P<kpis>.*)\) with at least "
                 r"3 months"),
      "the centre KPIs have none of the columns named in `trends.kpis` ({kpis}) with at least 3 months"),
+    # the factor model (ccstudy.analysis.reliability): its notes and why it could not be fitted
+    (re.compile(r"competency '(?P<name>.+)' has one item: left out of the factor model"),
+     "competency '{name}' has one item: left out of the factor model"),
+    (re.compile(r"higher-order factor '(?P<name>.+)' not estimable: the dimension holds (?P<n>\d+) competency "
+                r"factor\(s\), and a higher-order factor needs at least 2"),
+     "higher-order factor '{name}' not estimable: the dimension holds {n} competency factor(s), and a higher-order "
+     "factor needs at least 2"),
+    (re.compile(r"higher-order factor '(?P<name>.+)' not estimable: two lower factors and nothing else to correlate "
+                r"with"),
+     "higher-order factor '{name}' not estimable: two lower factors and nothing else to correlate with"),
+    (re.compile(r"not estimable on these data: (?P<error>.*)", re.S), "not estimable on these data: {error}"),
 )
 
 
@@ -749,9 +760,10 @@ def cfa_section(res: StudyResults) -> str:
     f = res.reliability.get("cfa")
     if not f:
         return _("No factor model was fitted for this study.") + "\n"
-    notes = "".join(f"\n- {md_text(n)}" for n in f.get("notes") or [])
+    notes = "".join(f"\n- {md_text(skip_reason(res, n))}" for n in f.get("notes") or [])
     if not f.get("estimable", True):
-        return _("**Confirmatory factor analysis**: not estimable — {reason}.", reason=md_text(f.get("reason"))) \
+        return _("**Confirmatory factor analysis**: not estimable — {reason}.",
+                 reason=md_text(skip_reason(res, f.get("reason") or ""))) \
             + notes + "\n"
     text = _("**Confirmatory factor analysis** ({model}; ML on {n} complete responses, {n_dropped} with a missing "
              "answer left out): χ²({df}) = {chi2}, {p}; CFI = {cfi}, TLI = {tli}, RMSEA = {rmsea} (90% CI {lo} to "
