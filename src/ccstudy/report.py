@@ -1149,13 +1149,14 @@ def _reliability_verdict(res: StudyResults) -> Verdict:
     conf = _conf(res)
     n_est = rel.get("n_competencies_estimable", rel["n_competencies"])
     below = rel.get("competencies_below_0_7") or []
+    thr = rel.get("alpha_threshold", 0.7)
     if rel["n_competencies"] <= 1 or n_est == 0:
-        ok = rel["total_alpha"] >= 0.7
+        ok = rel["total_alpha"] >= thr
         status, answer = ("green", _("Yes")) if ok else ("red", _("Not yet"))
     else:
         n_ok = n_est - len(below)
         status = "green" if not below else ("amber" if n_ok >= n_est / 2 else "red")
-        answer = _("{n_ok} of {n} competency scales reach α 0.70", n_ok=n_ok, n=n_est)
+        answer = _("{n_ok} of {n} competency scales reach α {threshold}", n_ok=n_ok, n=n_est, threshold=_.num(thr))
     return Verdict("reliable", _("Is the questionnaire reliable?"), answer,
                    _("total α = {alpha}", alpha=_.num(rel["total_alpha"])),
                    _.ci(rel["total_ci_low"], rel["total_ci_high"], level=conf), status)
