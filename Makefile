@@ -29,17 +29,17 @@ $(SPARK_STAMP): $(STAMP)
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}'
 
-install: $(STAMP) ## Create .venv and install ccstudy with everything it needs
+install: $(STAMP) system-deps ## Create .venv and install ccstudy with everything it needs
 
 spark: $(SPARK_STAMP) ## Add the Spark KPI backend: PySpark (the [spark] extra) and Java 17 when missing
 
-study: $(STAMP) ## Run the default study end to end: validate, analyse, render (PARAMS=... for another)
+study: $(STAMP) system-deps ## Run the default study end to end: validate, analyse, render (PARAMS=... for another)
 	$(BIN)/ccstudy study $(PARAMS)
 
 run: $(STAMP) ## Run the analysis notebooks only (cached stages are skipped)
 	$(BIN)/ccstudy run $(PARAMS)
 
-report: $(STAMP) ## Render the reports from the results bundle
+report: $(STAMP) system-deps ## Render the reports from the results bundle
 	$(BIN)/ccstudy render $(PARAMS)
 
 validate: $(STAMP) ## Check the inputs only; exit 2 on problems
@@ -51,13 +51,14 @@ system-deps: ## Install the system packages the tests need (chromium, poppler-ut
 test: $(STAMP) system-deps $(SPARK_STAMP) ## Run the whole test suite (with the Spark extra its KPI tests need)
 	$(BIN)/python -m pytest -q
 
-test-fast: $(STAMP) ## Run the tests without the end-to-end runs
+test-fast: $(STAMP) system-deps ## Run the tests without the end-to-end runs
 	$(BIN)/python -m pytest -q -m "not e2e"
 
 bench: $(STAMP) ## Run the benchmarks (ratios against baselines measured in the same run)
 	$(BIN)/python benchmarks/pipeline.py
 	$(BIN)/python benchmarks/stats.py
 	$(BIN)/python benchmarks/intake.py
+	$(BIN)/python benchmarks/render.py
 
 synth: $(STAMP) ## Regenerate the default study's raw data (byte-identical for the seed)
 	$(BIN)/ccstudy synth --out data/raw/default

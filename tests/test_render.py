@@ -83,7 +83,7 @@ def test_markdown_honours_echo_include_asis_and_figures(tmp_path):
     assert "```\n2\n```" in md                     # ordinary output as a code block
     assert "hidden" not in md                      # include: false drops code and output
     assert "**raw** markdown" in md and "```\n**raw**" not in md  # output: asis is raw markdown
-    assert "![A caption](r_files/fig-1.png){#fig-demo}" in md
+    assert '![A caption](r_files/fig-1.png){#fig-demo fig-alt="A caption"}' in md
     assert (fig_dir / "fig-1.png").read_bytes() == base64.b64decode(PNG)
 
 

@@ -46,7 +46,10 @@ def _handle(exc: BaseException, debug: bool) -> int:
         return EXIT_INPUT
     from ccstudy.render import RenderError
 
-    if isinstance(exc, (StageFailed, RenderError)):
+    from ccstudy.fonts import FontMissing
+    from ccstudy.i18n import LanguageError
+
+    if isinstance(exc, (StageFailed, RenderError, FontMissing, LanguageError)):
         err.print(str(exc), style="bold red", highlight=False, markup=False, soft_wrap=True)
         return EXIT_FAILED
     if isinstance(exc, (FileNotFoundError, ValueError)):
@@ -120,14 +123,17 @@ def _run(params: Path, force: bool, jobs: int | None = None) -> None:
 _JOBS_HELP = "Stages run at once (default: the CPU cores available)."
 
 
-def _render(params: Path, formats: list[str]) -> None:
+def _render(params: Path, formats: list[str], languages: list[str] | None = None, force: bool = False) -> None:
     from ccstudy import render
 
     def on_event(report: str, fmt: str, seconds: float, path: Path) -> None:
-        console.print(f"  [green]✓[/] {report + '.' + fmt:<22} {seconds:5.1f} s  {_short(path)}", soft_wrap=True)
+        if seconds == 0:
+            console.print(f"  [cyan]=[/] {report + '.' + fmt:<22}  cached  {_short(path)}", soft_wrap=True)
+        else:
+            console.print(f"  [green]✓[/] {report + '.' + fmt:<22} {seconds:5.1f} s  {_short(path)}", soft_wrap=True)
 
     console.print(f"[dim]rendering reports with {render.engine()}…[/]")
-    outs = render.render_study(params, formats=formats, on_event=on_event)
+    outs = render.render_study(params, formats=formats, on_event=on_event, languages=languages or None, force=force)
     console.print(f"[bold]Reports:[/] {_short(outs[0].parent) if outs else '-'}", soft_wrap=True)
 
 
@@ -146,10 +152,13 @@ def run(params: Path = typer.Argument(..., help="Study params file, e.g. params/
 @app.command()
 def render(params: Path = typer.Argument(..., help="Study params file"),
            to: list[str] = typer.Option(["html", "pdf"], "--to", help="Output formats (html, pdf)."),
+           lang: list[str] = typer.Option([], "--lang", help="Report language(s): en, zh (default: the study's "
+                                          "reports.language). Repeat for several."),
+           force: bool = typer.Option(False, "--force", help="Re-render even reports whose inputs are unchanged."),
            debug: bool = typer.Option(False, "--debug")) -> None:
-    """Render the Quarto reports from the results bundle."""
+    """Render the Quarto reports from the results bundle (reports whose inputs are unchanged are kept)."""
     try:
-        _render(params, to)
+        _render(params, to, lang, force)
     except Exception as exc:  # noqa: BLE001
         raise typer.Exit(_handle(exc, debug))
 
@@ -162,7 +171,7 @@ def study(params: Path = typer.Argument(Path("params/default.yaml"), help="Study
     """Run the whole study: validate, analyse, render."""
     try:
         _run(params, force, jobs)
-        _render(params, ["html", "pdf"])
+        _render(params, ["html", "pdf"], force=force)
     except Exception as exc:  # noqa: BLE001
         raise typer.Exit(_handle(exc, debug))
 

@@ -7,11 +7,15 @@ metadata so the PNG bytes are stable.
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
@@ -19,11 +23,34 @@ import seaborn as sns  # noqa: E402
 PALETTE = {"trained": "#1f6f8b", "control": "#9aa5b1", "focus": "#d1603d", "line": "#333333"}
 
 
+from ccstudy.fonts import (CJK_BOLD_FILE, CJK_FAMILY, CJK_FONT_FILES, FONT_DIRS, LATIN_FONT,  # noqa: E402,F401
+                           FontMissing, cjk_font_file, font_dirs)
+
+
+@functools.lru_cache(maxsize=None)
+def register_fonts() -> tuple[str, ...]:
+    """Register Noto Sans CJK with matplotlib by path; return the font family list figures use.
+
+    Latin text keeps DejaVu Sans; any glyph DejaVu lacks (Chinese, Japanese, Korean) falls back
+    to Noto Sans CJK, so user text in any of these scripts never draws as empty boxes.
+    """
+    path = cjk_font_file("sans")
+    font_manager.fontManager.addfont(str(path))
+    bold = path.with_name(CJK_BOLD_FILE)
+    if bold.is_file():  # bold titles; without it matplotlib emboldens nothing and says so
+        font_manager.fontManager.addfont(str(bold))
+    # A collection holds one face per region; Simplified Chinese glyph shapes come from the SC face.
+    faces = {f.name for f in font_manager.fontManager.ttflist if Path(f.fname) == path}
+    cjk = CJK_FAMILY if CJK_FAMILY in faces else font_manager.FontProperties(fname=str(path)).get_name()
+    return (LATIN_FONT, cjk)
+
+
 def _style() -> None:
-    sns.set_theme(style="whitegrid", context="notebook", font="DejaVu Sans")
+    family = list(register_fonts())
+    sns.set_theme(style="whitegrid", context="notebook", font=family[0])
     # labels are user text (team, competency names): a '$' must not start mathtext
     plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 150, "axes.titleweight": "bold",
-                         "text.parse_math": False})
+                         "font.family": family, "text.parse_math": False})
 
 
 def reliability_bars(scales: pd.DataFrame, threshold: float = 0.7) -> plt.Figure:
@@ -61,7 +88,16 @@ def correlation_heatmap(table: pd.DataFrame, kpi_labels: dict[str, str], method:
 
 
 def prepost_means(prepost: pd.DataFrame, scales: list[str], labels: dict[str, str],
-                  scale: tuple[int, int] = (1, 5), waves: tuple[str, str] = ("pre", "post")) -> plt.Figure:
+                  scale: tuple[int, int] = (1, 5), waves: tuple[str, str] = ("pre", "post"), tr=None,
+                  group_names: dict[str, str] | None = None) -> plt.Figure:
+    """Mean score before and after training per group, one panel per scale.
+
+    *tr* (a :class:`ccstudy.i18n.Language`) gives the titles and axis text in the report's
+    language, *group_names* the legend's group names; without them the text is English.
+    """
+    from ccstudy import i18n
+
+    _ = tr or i18n.get("en")
     _style()
     t = prepost[prepost["scale"].isin(scales)]
     groups = list(dict.fromkeys(t["group"]))
@@ -71,17 +107,22 @@ def prepost_means(prepost: pd.DataFrame, scales: list[str], labels: dict[str, st
         sub = t[t["scale"] == s].set_index("group").reindex(groups)
         for i, g in enumerate(groups):
             col = PALETTE.get(g, PALETTE["focus"])
-            ax.plot([0, 1], [sub.loc[g, "pre_mean"], sub.loc[g, "post_mean"]], marker="o", color=col, label=g)
+            ax.plot([0, 1], [sub.loc[g, "pre_mean"], sub.loc[g, "post_mean"]], marker="o", color=col,
+                    label=(group_names or {}).get(g, g))
         ax.set_xticks([0, 1], [str(w) for w in waves])
         ax.set_title(labels.get(s, s), fontsize=10)
-    axes[0].set_ylabel(f"Mean score ({scale[0]}–{scale[1]})")
+    axes[0].set_ylabel(_("Mean score ({lo}–{hi})", lo=scale[0], hi=scale[1]))
     axes[-1].legend(loc="best", fontsize=8)
-    fig.suptitle("Questionnaire scores before and after training", fontweight="bold")
+    fig.suptitle(_("Questionnaire scores before and after training"), fontweight="bold")
     fig.tight_layout()
     return fig
 
 
-def its_panels(fitted: pd.DataFrame, intervention: str, labels: dict[str, str]) -> plt.Figure:
+def its_panels(fitted: pd.DataFrame, intervention: str, labels: dict[str, str], tr=None) -> plt.Figure:
+    """Observed monthly centre KPIs, the segmented fit and the no-change projection, one panel per KPI."""
+    from ccstudy import i18n
+
+    _ = tr or i18n.get("en")
     _style()
     kpis = list(dict.fromkeys(fitted["kpi"]))
     fig, axes = plt.subplots(1, len(kpis), figsize=(3.4 * len(kpis), 3.2))
@@ -89,19 +130,19 @@ def its_panels(fitted: pd.DataFrame, intervention: str, labels: dict[str, str]) 
     for ax, k in zip(axes, kpis):
         sub = fitted[fitted["kpi"] == k]
         x = np.arange(len(sub))
-        ax.plot(x, sub["observed"], "o", ms=3, color=PALETTE["line"], label="observed")
-        ax.plot(x, sub["fitted"], "-", color=PALETTE["trained"], label="segmented fit")
+        ax.plot(x, sub["observed"], "o", ms=3, color=PALETTE["line"], label=_("observed"))
+        ax.plot(x, sub["fitted"], "-", color=PALETTE["trained"], label=_("segmented fit"))
         post = (sub["month"] >= intervention).to_numpy()
         ax.plot(x[post], sub["counterfactual"].to_numpy()[post], "--", color=PALETTE["control"],
-                label="no-change projection")
+                label=_("no-change projection"))
         i0 = int(np.argmax(post))
         ax.axvline(i0 - 0.5, color="#b22222", lw=1)
         ticks = [0, i0, len(sub) - 1]
-        ax.set_xticks(ticks, [sub["month"].iloc[i] for i in ticks], fontsize=8)
+        ax.set_xticks(ticks, [_.month(sub["month"].iloc[i]) for i in ticks], fontsize=8)
         ax.set_title(labels.get(k, k), fontsize=10)
         ax.set_ylabel("%")
     axes[0].legend(fontsize=7, loc="best")
-    fig.suptitle(f"Centre KPIs: programme from {intervention}", fontweight="bold")
+    fig.suptitle(_("Centre KPIs: programme from {month}", month=_.month(intervention)), fontweight="bold")
     fig.tight_layout()
     return fig
 
@@ -141,17 +182,25 @@ def team_gap_heatmap(profiles: pd.DataFrame, centre: pd.Series, labels: dict[str
 
 
 def team_profile_bars(profile: pd.Series, centre: pd.Series, labels: dict[str, str], team: str,
-                      scale: tuple[int, int] = (1, 5)) -> plt.Figure:
+                      scale: tuple[int, int] = (1, 5), tr=None) -> plt.Figure:
+    """A team's competency means (bars, weakest at the top) against the centre mean (diamonds).
+
+    *tr* (a :class:`ccstudy.i18n.Language`) gives the title, axis and legend text in the report's
+    language; without it the text is English.
+    """
+    from ccstudy import i18n
+
+    _ = tr or i18n.get("en")
     _style()
     order = profile.sort_values(ascending=False, kind="stable").index  # weakest at the top
     fig, ax = plt.subplots(figsize=(7, 4 if len(order) <= 11 else 0.35 * len(order) + 1))
     y = np.arange(len(order))
-    ax.barh(y, profile[order], color=PALETTE["focus"], height=0.6, label=f"team {team}")
-    ax.plot(centre[order], y, "D", color=PALETTE["line"], ms=5, label="centre mean")
+    ax.barh(y, profile[order], color=PALETTE["focus"], height=0.6, label=_("team {team}", team=team))
+    ax.plot(centre[order], y, "D", color=PALETTE["line"], ms=5, label=_("centre mean"))
     ax.set_yticks(y, [labels.get(c, c) for c in order])
     ax.set_xlim(scale[0], scale[1])
-    ax.set_xlabel(f"Mean score ({scale[0]}–{scale[1]})")
-    ax.set_title(f"Team {team}: competency profile (weakest at the top)")
+    ax.set_xlabel(_("Mean score ({lo}–{hi})", lo=scale[0], hi=scale[1]))
+    ax.set_title(_("Team {team}: competency profile (weakest at the top)", team=team))
     ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
     return fig

@@ -434,6 +434,8 @@ SCHEMA: tuple[Key, ...] = (
     Key("kpi.csat_top_box_min", "float", _KPI.csat_top_box_min, "CSAT scores at or above this count as satisfied"),
     Key("reports.team_briefs", "list_or_all", None, "teams that get a team brief, or \"all\" "
         "(default: the coaching focus team, if any)", example=["VIP"]),
+    Key("reports.language", "text", "en", "report language: en | zh (Simplified Chinese); "
+        "`ccstudy render --lang` renders others too", allowed=("en", "zh")),
 )
 
 #: Section descriptions (docs and template); ``optional`` sections are left out entirely when not given.
