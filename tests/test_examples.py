@@ -84,7 +84,8 @@ def test_example_runs_every_stage_and_renders_every_report(studies, name):
     names = {p.name for p in example["params"].report_dir.iterdir()}
     for report in ("executive", "technical"):
         assert {f"{report}.html", f"{report}.pdf"} <= names
-    briefs = example["results"]["coaching"]["brief_teams"]
+    co = example["results"]["coaching"]
+    briefs = co["brief_teams"] or (["centre"] if not co["n_teams"] else [])  # no teams: one centre brief
     assert len([n for n in names if n.startswith("team-brief-") and n.endswith(".pdf")]) == len(briefs)
     # Every analysis a stage skipped is listed, with its reason, in the executive report.
     text = _text(example["html"]["executive"])
@@ -117,9 +118,13 @@ def test_baseline_only_gbk_study(studies):
     # A dimension holding a single competency has no higher-order factor: reported, not crashed.
     cfa = res["reliability"]["cfa"]
     assert any("职业 素质" in n and "not estimable" in n for n in cfa["notes"])
-    # Weak spots for the centre and per agent; no teams, so no team briefs.
+    # Weak spots for the centre and per agent; no teams, so one brief covers every assessed agent:
+    # the three reports are the executive, the technical report and that centre brief.
     co = res["coaching"]
     assert co["n_teams"] == 0 and co["brief_teams"] == [] and len(co["centre_weakest"]) == 3
+    for report in ("executive", "technical", "team-brief-centre"):
+        assert (p.report_dir / f"{report}.pdf").is_file() and (p.report_dir / f"{report}.html").is_file()
+    assert "All assessed agents (280 agents)" in _text(example["html"]["team-brief-centre"])
     skipped = {**res["validity"]["skipped"], **res["training"]["skipped"], **res["coaching"]["skipped"]}
     assert "no agent KPIs given" in skipped["score–KPI correlations"]
     assert "one wave of responses only" in skipped["pre/post change in competency scores"]

@@ -144,7 +144,8 @@ def test_any_study_shape_runs_renders_and_reports_only_what_it_can(shape):
         outs = render.render_study(path)
         names = {p.name for p in outs}
         assert {"executive.html", "executive.pdf", "technical.html", "technical.pdf"} <= names
-        briefs = results["coaching"]["brief_teams"]
+        co = results["coaching"]
+        briefs = co["brief_teams"] or (["centre"] if not co["n_teams"] else [])  # no teams: one centre brief
         assert len([n for n in names if n.startswith("team-brief-")]) == 2 * len(briefs)
         allowed = _formatted(_bundle_values(params))
         exec_text = _text((params.report_dir / "executive.html").read_text(encoding="utf-8"))

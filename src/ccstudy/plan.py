@@ -107,8 +107,18 @@ ONE_WAVE = ("one wave of responses only: a baseline assessment (declare a later 
 
 
 def wave_labels(params) -> list[str]:
-    """The study's wave labels in time order (one for a baseline-only study): ``StudyParams.wave_labels``."""
-    return [str(w) for w in params.wave_labels]
+    """The study's wave labels in time order (one for a baseline-only study).
+
+    ``StudyParams.wave_labels``; for a plain mapping-like params object, ``waves.order`` or the
+    ``waves.pre`` / ``post`` / ``follow_up`` roles.
+    """
+    labels = getattr(params, "wave_labels", None)
+    if labels:
+        return [str(w) for w in labels]
+    order = params.get("waves.order")
+    if order:
+        return [str(w) for w in order]
+    return [str(params.get(f"waves.{r}")) for r in ("pre", "post", "follow_up") if params.get(f"waves.{r}")]
 
 
 def make_plan(params, available: Mapping[str, set[str] | list[str]],

@@ -784,5 +784,11 @@ def render_study(params_path: str | Path, formats: Iterable[str] = ("html", "pdf
 
 def _report_stems(name: str, params: StudyParams) -> list[tuple[str, dict[str, Any] | None]]:
     if name == "team-brief":
-        return [(f"team-brief-{team_slug(t)}", {"team": t}) for t in brief_teams(params)]
+        teams = brief_teams(params)
+        if teams:
+            return [(f"team-brief-{team_slug(t)}", {"team": t}) for t in teams]
+        if not files.read_json(params.results_dir / "coaching.json").get("n_teams"):
+            # A study without teams (no roster): one brief covering every assessed agent.
+            return [("team-brief-centre", {"team": None})]
+        return []
     return [(name, None)]
