@@ -224,3 +224,29 @@ def test_factor_model_notes_and_reasons_are_translated_in_reports():
     assert report.skip_reason(zh, "not estimable on these data: singular matrix") == "在这些数据上无法估计：singular matrix"
     assert report.skip_reason(zh, "no competency has two or more items, so there is no factor to estimate") == \
         "没有任何胜任力包含两个及以上题目，因此没有可估计的因子"
+
+
+def test_every_fixed_skip_reason_written_by_the_plan_and_the_stages_is_in_the_catalogues():
+    """A reason added to ccstudy.plan or ccstudy.stages without a translation would show in English."""
+    known = _ids(_catalogue("zh"))
+    found = set()
+    for path in (SRC / "plan.py", SRC / "stages.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        consts = {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign)
+                  for t in n.targets if isinstance(t, ast.Name)
+                  and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)}
+        for node in ast.walk(tree):
+            value = None
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "skip" \
+                    and len(node.args) == 2:
+                value = node.args[1]
+            elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name)
+                                                      and t.value.id == "skipped" for t in node.targets):
+                value = node.value
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                found.add(value.value)
+            elif isinstance(value, ast.Name) and value.id in consts:
+                found.add(consts[value.id])
+    assert len(found) > 20
+    missing = sorted(r for r in found if ("skip-reason", r) not in known)
+    assert not missing, f"skip reasons missing from the catalogues: {missing}"
