@@ -160,20 +160,8 @@ def _stamp_path(params: StudyParams, stage: str) -> Path:
 
 
 def _cached(params: StudyParams, stage: str, key: str) -> bool:
-    stamp = _stamp_path(params, stage)
-    if not stamp.is_file():
-        return False
-    try:
-        data = files.read_json(stamp)
-    except (OSError, ValueError):
-        return False
-    if data.get("key") != key:
-        return False
-    for rel, digest in data.get("outputs", {}).items():
-        p = params.processed_dir / rel
-        if not p.is_file() or files.sha256_file(p) != digest:
-            return False
-    return True
+    data = files.read_stamp(_stamp_path(params, stage), key)
+    return data is not None and files.files_unchanged(params.processed_dir, data.get("outputs", {}))
 
 
 def _execute(stage: str, params: StudyParams, out_nb: Path, kernel_manager_class: type | None = None) -> None:

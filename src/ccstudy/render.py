@@ -639,19 +639,9 @@ def _stamp_path(params: StudyParams, out_stem: str) -> Path:
 
 def _is_fresh(params: StudyParams, out_stem: str, key: str) -> bool:
     """Whether the report's stamp has this key and everything it read is unchanged."""
-    stamp = _stamp_path(params, out_stem)
-    if not stamp.is_file():
+    data = files.read_stamp(_stamp_path(params, out_stem), key)
+    if data is None or not files.files_unchanged(params.processed_dir, data.get("reads", {}).get("files", {})):
         return False
-    try:
-        data = files.read_json(stamp)
-    except (OSError, ValueError):
-        return False
-    if data.get("key") != key:
-        return False
-    for rel, digest in data.get("reads", {}).get("files", {}).items():
-        p = params.processed_dir / rel
-        if (files.sha256_file(p) if p.is_file() else None) != digest:
-            return False
     for dotted, value in data.get("reads", {}).get("params", {}).items():
         if _norm(params.get(dotted)) != value:
             return False

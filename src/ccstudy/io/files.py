@@ -150,3 +150,27 @@ def sha256_folder(path: str | os.PathLike[str]) -> str:
         h.update(p.relative_to(root).as_posix().encode())
         h.update(sha256_file(p).encode())
     return h.hexdigest()
+
+
+def read_stamp(stamp: Path, key: str) -> dict | None:
+    """A cache stamp's contents when it exists, is readable and carries *key*; else None.
+
+    The pipeline's stage stamps and the renderer's report stamps are both checked this way
+    before their recorded files are compared (:func:`files_unchanged`).
+    """
+    if not stamp.is_file():
+        return None
+    try:
+        data = read_json(stamp)
+    except (OSError, ValueError):
+        return None
+    return data if data.get("key") == key else None
+
+
+def files_unchanged(folder: Path, digests: dict[str, str | None]) -> bool:
+    """Whether every file ``folder / rel`` still has its recorded SHA-256 (None: the file was absent)."""
+    for rel, digest in digests.items():
+        p = folder / rel
+        if (sha256_file(p) if p.is_file() else None) != digest:
+            return False
+    return True
