@@ -52,7 +52,11 @@ KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
 # Kernels run with a fixed hash seed: some libraries (semopy's CFA) iterate over sets of names,
 # and with a random seed the optimiser sees parameters in another order, which moves estimates
 # in the tenth decimal and breaks byte-identical results.
-KERNEL_ENV = {"PYTHONHASHSEED": "0"}
+# BLAS runs one thread per kernel: a multi-threaded BLAS may split a product differently from run to
+# run on a busy machine (the CFA's estimates then move in the 13th digit, so the bytes differ), and the
+# stages already run side by side, one per core, so extra BLAS threads would only compete with them.
+KERNEL_ENV = {"PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+              "MKL_NUM_THREADS": "1"}
 
 
 @contextlib.contextmanager

@@ -12,6 +12,7 @@ matrix (see :func:`ccstudy.stats.reliability`).
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -113,10 +114,29 @@ def _cell_probabilities(rho: float, tx: np.ndarray, ty: np.ndarray) -> np.ndarra
 
 
 def _pair_rho(tab: np.ndarray, tx: np.ndarray, ty: np.ndarray) -> float:
-    """Maximum-likelihood correlation of one contingency table, thresholds fixed."""
+    """Maximum-likelihood correlation of one contingency table, thresholds fixed.
+
+    The cumulative probabilities at infinite thresholds do not depend on rho, so
+    they are set once; each likelihood evaluation computes only the finite grid
+    points (the same values :func:`_cell_probabilities` computes).
+    """
+    cx = np.concatenate(([-np.inf], tx, [np.inf]))
+    cy = np.concatenate(([-np.inf], ty, [np.inf]))
+    A, B = np.meshgrid(cx, cy, indexing="ij")
+    F0 = np.zeros(A.shape)
+    lo = np.isneginf(A) | np.isneginf(B)
+    a_inf = np.isposinf(A) & ~lo
+    b_inf = np.isposinf(B) & ~lo
+    F0[a_inf] = _phi(B[a_inf])
+    F0[b_inf & ~a_inf] = _phi(A[b_inf & ~a_inf])
+    fin = ~(lo | a_inf | b_inf)
+    h, k = -A[fin], -B[fin]
 
     def negll(rho: float) -> float:
-        return -float(np.sum(tab * np.log(_cell_probabilities(rho, tx, ty))))
+        F = F0.copy()
+        F[fin] = _bvnu(h, k, float(rho))
+        P = F[1:, 1:] - F[:-1, 1:] - F[1:, :-1] + F[:-1, :-1]
+        return -float(np.sum(tab * np.log(np.maximum(P, 1e-300))))
 
     res = optimize.minimize_scalar(negll, bounds=(-0.99999, 0.99999), method="bounded",
                                    options={"xatol": 1e-10, "maxiter": 500})
@@ -205,9 +225,35 @@ def _codes(X: np.ndarray, names: list, func: str) -> tuple[list[np.ndarray], lis
     return codes, taus, len(set(maxima)) == 1
 
 
+#: Pair estimates already made, keyed by a digest of everything the estimate depends on (both items'
+#: category codes and thresholds, the mode, the correction).  A study's reliability asks for the same
+#: pair many times (in the competency, its dimension and the total scale, ordinal and Pearson
+#: headlines); the estimate is a pure function of its inputs, so a repeat returns the same value.
+_PAIR_MEMO: dict[bytes, tuple[float, int, bool]] = {}
+_PAIR_MEMO_MAX = 50_000
+
+
 def _pair(codes_i: np.ndarray, codes_j: np.ndarray, tau_i: np.ndarray, tau_j: np.ndarray, *,
           global_: bool, correct: float) -> tuple[float, int, bool]:
-    """(rho, respondents in common, whether a zero cell was corrected) of one item pair."""
+    """(rho, respondents in common, whether a zero cell was corrected) of one item pair (memoised)."""
+    h = hashlib.blake2b(digest_size=20)
+    for part in (codes_i, codes_j, tau_i, tau_j):
+        a = np.ascontiguousarray(part)
+        h.update(str((a.dtype.str, a.shape)).encode())
+        h.update(a.tobytes())
+    h.update(repr((bool(global_), float(correct))).encode())
+    key = h.digest()
+    hit = _PAIR_MEMO.get(key)
+    if hit is None:
+        hit = _pair_estimate(codes_i, codes_j, tau_i, tau_j, global_=global_, correct=correct)
+        if len(_PAIR_MEMO) >= _PAIR_MEMO_MAX:
+            _PAIR_MEMO.clear()
+        _PAIR_MEMO[key] = hit
+    return hit
+
+
+def _pair_estimate(codes_i: np.ndarray, codes_j: np.ndarray, tau_i: np.ndarray, tau_j: np.ndarray, *,
+                   global_: bool, correct: float) -> tuple[float, int, bool]:
     ok = (codes_i >= 0) & (codes_j >= 0)
     n = int(ok.sum())
     ci, cj = len(tau_i) + 1, len(tau_j) + 1
