@@ -51,6 +51,9 @@ PRELOAD = (
     "ccstudy.stages", "ccstudy.io.bundle", "ccstudy.io.intake",
     "ccstudy.analysis.reliability", "ccstudy.analysis.validity", "ccstudy.analysis.training",
     "ccstudy.analysis.trends", "ccstudy.coaching", "ccstudy.figures", "statsmodels.formula.api", "semopy",
+    # What IPKernelApp.initialize imports in every kernel (its debugger pulls in debugpy/pydevd, about
+    # 0.2 s): imported here once, so a forked kernel is ready in a few hundredths of a second.
+    "ipykernel.zmqshell", "ipykernel.debugger", "pdb", "tornado.gen", "tornado.locks", "tornado.queues",
 )
 
 
@@ -104,10 +107,14 @@ class Template:
     def manager_class(self):
         """A kernel-manager class (for nbclient's ``kernel_manager_class``) whose kernels fork from here."""
         from jupyter_client import AsyncKernelManager
+        from traitlets import Type
 
         sock = self.socket
 
         class PrewarmedKernelManager(AsyncKernelManager):
+            client_factory = Type("ccstudy.kernels.PromptClient",  # see _prompt_client_class
+                                  klass="jupyter_client.asynchronous.AsyncKernelClient")
+
             def format_kernel_cmd(self, extra_arguments=None):
                 cmd = super().format_kernel_cmd(extra_arguments)
                 try:
@@ -115,6 +122,11 @@ class Template:
                 except ValueError:  # not an ipykernel command line: start it as it is
                     return cmd
                 return [sys.executable, "-m", "ccstudy.kernels", "launch", sock, *args]
+
+            async def _async_finish_shutdown(self, waittime=None, pollinterval=0.01, restart=False):
+                # jupyter_client polls a shutting-down kernel every 0.1 s; a stage's kernel is idle
+                # (its notebook has run) and exits within milliseconds of the request.
+                return await super()._async_finish_shutdown(waittime, pollinterval, restart)
 
         return PrewarmedKernelManager
 
@@ -137,6 +149,67 @@ class Template:
         self.close()
 
 
+def _prompt_client_class():
+    from queue import Empty
+
+    from jupyter_client.asynchronous import AsyncKernelClient
+
+    class PromptClient(AsyncKernelClient):
+        """jupyter_client's client, but ready as soon as the kernel is.
+
+        ``wait_for_ready`` is jupyter_client's own loop (a ``kernel_info`` request
+        until the reply comes, then one IOPub message to prove the IOPub socket is
+        subscribed), with shorter waits: for that IOPub message jupyter_client
+        waits 0.2 s before asking again (a new kernel publishes its first reply's
+        messages before the subscription is live, so the first wait always runs
+        out), and for the final drain of IOPub it waits until 0.2 s pass without
+        a message, a fixed fifth of a second per kernel; the
+        messages still due after the reply (the request's idle status) follow it
+        within milliseconds, and any later one belongs to the kernel-info request,
+        which the notebook client ignores.
+        """
+
+        async def wait_for_ready(self, timeout: float | None = None) -> None:  # type: ignore[override]
+            deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+            while True:
+                self.kernel_info()
+                try:
+                    msg = await self.shell_channel.get_msg(timeout=1)
+                except Empty:
+                    pass
+                else:
+                    if msg["msg_type"] == "kernel_info_reply":
+                        try:  # the first reply's IOPub messages may go out before the subscription
+                            await self.iopub_channel.get_msg(timeout=0.05)  # is live: ask again
+                        except Empty:
+                            pass
+                        else:
+                            self._handle_kernel_info_reply(msg)
+                            break
+                if not await self._async_is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+            while True:
+                try:
+                    await self.iopub_channel.get_msg(timeout=0.02)
+                except Empty:
+                    break
+
+    return PromptClient
+
+
+def __getattr__(name: str):
+    # ``PromptClient`` is built on first use, so the launcher (which imports this module) does not
+    # import jupyter_client; the kernel manager finds it by its dotted name.
+    if name == "PromptClient":
+        cls = _prompt_client_class()
+        cls.__module__, cls.__qualname__ = __name__, "PromptClient"
+        globals()["PromptClient"] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 # ---------------------------------------------------------------------------- the template process
 def serve(path: str, parent_pid: int) -> None:
     """Run the template: import :data:`PRELOAD`, then fork a kernel for each launcher that connects."""
@@ -144,6 +217,9 @@ def serve(path: str, parent_pid: int) -> None:
     server.bind(path)
     server.listen(16)  # launchers that connect while the imports run wait in the backlog
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
+    # pydevd (under ipykernel.debugger) warns at import that frozen modules may hide breakpoints; the
+    # template's imports are no debugging session.  Read at import only; kernels get the launcher's env.
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     import builtins
     import importlib
 

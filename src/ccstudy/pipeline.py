@@ -48,7 +48,9 @@ PACKAGE_DIR = Path(ccstudy.__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent.parent
 NOTEBOOK_DIR = PROJECT_DIR / "notebooks"
 # The kernel's own start-up chatter (e.g. its transport warning) is not the study's output.
-KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
+# No IPython history: it is no part of the audit record (the executed notebook is), and every kernel
+# would otherwise open (and lock) a history database in the user's profile.
+KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False"]
 # Kernels run with a fixed hash seed: some libraries (semopy's CFA) iterate over sets of names,
 # and with a random seed the optimiser sees parameters in another order, which moves estimates
 # in the tenth decimal and breaks byte-identical results.
