@@ -117,6 +117,25 @@ def test_forked_kernel_starts_like_a_fresh_one(template, tmp_path):
     assert fresh["parent_watched"] is True
 
 
+def test_kernel_asked_for_during_the_imports_starts_like_a_fresh_one(tmp_path):
+    """A kernel requested while the template is still importing is forked at a module boundary
+    (not after every import): it too starts in the state of a kernel started from scratch."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    with pipeline.kernel_environment(), kernels.Template() as t:  # asked for at once: mid-import
+        early = json.loads(run_cells(t, [FINGERPRINT], tmp_path)[0])
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(FINGERPRINT)])
+    with pipeline.kernel_environment():
+        NotebookClient(nb, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}},
+                       extra_arguments=pipeline.KERNEL_ARGS, startup_timeout=120).execute()
+    fresh = json.loads("".join(o.get("text", "") for o in nb.cells[0].outputs if o.get("name") == "stdout"))
+    assert early.pop("preloaded") is False, "the kernel waited for the template's statistics imports"
+    fresh.pop("preloaded")
+    assert sorted(early.pop("warnings")) == sorted(fresh.pop("warnings"))
+    assert early == fresh
+
+
 def test_kernel_exits_when_its_launcher_is_killed(template, tmp_path):
     import asyncio
 

@@ -15,6 +15,10 @@ Papermill gave it.  So:
   across stages would let them leak, which is why there is no such pool);
 * Papermill still drives the kernel over the Jupyter protocol and writes the
   executed notebook, which stays the audit record of the stage;
+* a kernel asked for while the template is still importing is forked at the
+  next module boundary and imports what its stage needs itself (the first
+  stage, intake, needs none of the statistics libraries), so no stage waits
+  for imports it does not use;
 * the template runs with the kernels' environment (``PYTHONHASHSEED``,
   ``MPLBACKEND``), so a forked kernel sees the same interpreter state as one
   started from scratch and the results are the same bytes (a test compares).
@@ -44,16 +48,18 @@ import sys
 import tempfile
 import time
 
-# What the template imports: the kernel machinery, then every library a stage uses, in the order a
-# stage kernel imports them (ccstudy.figures selects matplotlib's Agg backend before pyplot loads).
+# What the template imports, in this order: the kernel machinery (with what IPKernelApp.initialize
+# imports in every kernel: its debugger pulls in debugpy/pydevd, about 0.2 s), then the intake stage's
+# libraries, then every other library a stage uses, in the order a stage kernel imports them
+# (ccstudy.figures selects matplotlib's Agg backend before pyplot loads).  A kernel asked for while
+# the imports run is forked at the next module boundary and imports the rest itself, so the first
+# stage (intake, which needs none of the statistics libraries) need not wait for them.
 PRELOAD = (
     "ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "IPython.display",
+    "ipykernel.zmqshell", "ipykernel.debugger", "pdb", "tornado.gen", "tornado.locks", "tornado.queues",
     "ccstudy.stages", "ccstudy.io.bundle", "ccstudy.io.intake",
     "ccstudy.analysis.reliability", "ccstudy.analysis.validity", "ccstudy.analysis.training",
     "ccstudy.analysis.trends", "ccstudy.coaching", "ccstudy.figures", "statsmodels.formula.api", "semopy",
-    # What IPKernelApp.initialize imports in every kernel (its debugger pulls in debugpy/pydevd, about
-    # 0.2 s): imported here once, so a forked kernel is ready in a few hundredths of a second.
-    "ipykernel.zmqshell", "ipykernel.debugger", "pdb", "tornado.gen", "tornado.locks", "tornado.queues",
 )
 
 
@@ -223,8 +229,22 @@ def serve(path: str, parent_pid: int) -> None:
     import builtins
     import importlib
 
-    builtins.get_ipython = _KernelShell  # type: ignore[attr-defined]  # removed below; IPython sets its own
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped automatically
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     stdout, stderr = sys.stdout, sys.stderr
+
+    def fork_kernel(conn: socket.socket) -> None:
+        pid = os.fork()
+        if pid == 0:
+            server.close()
+            if builtins.__dict__.get("get_ipython") is _KernelShell:  # forked between two imports:
+                del builtins.get_ipython  # type: ignore[attr-defined]  # drop the import-time stand-ins
+            sys.stdout, sys.stderr = stdout, stderr
+            _kernel(conn)  # never returns
+        conn.close()
+
+    server.setblocking(False)
+    builtins.get_ipython = _KernelShell  # type: ignore[attr-defined]  # removed below; IPython sets its own
     sys.stdout, sys.stderr = _KernelStream(stdout), _KernelStream(stderr)
     try:
         for name in PRELOAD:
@@ -232,22 +252,23 @@ def serve(path: str, parent_pid: int) -> None:
                 importlib.import_module(name)
             except ImportError:  # an optional library missing: the stage imports (and reports) it itself
                 pass
+            while True:  # kernels asked for meanwhile: fork them now, at a module boundary
+                try:
+                    conn, _ = server.accept()
+                except (BlockingIOError, InterruptedError):
+                    break
+                conn.setblocking(True)
+                fork_kernel(conn)
     finally:
         del builtins.get_ipython  # type: ignore[attr-defined]
         sys.stdout, sys.stderr = stdout, stderr
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped automatically
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     server.settimeout(_POLL)
     while os.getppid() == parent_pid:
         try:
             conn, _ = server.accept()
         except socket.timeout:
             continue
-        pid = os.fork()
-        if pid == 0:
-            server.close()
-            _kernel(conn)  # never returns
-        conn.close()
+        fork_kernel(conn)
     # The pipeline process is gone (killed: it could not clean up): remove the socket and its folder.
     try:
         os.unlink(path)
