@@ -59,8 +59,9 @@ def run_pipeline(params_path: Path, jobs: int, prewarm: bool | None = None) -> t
 def run_direct(params_path: Path) -> dict[str, float]:
     import matplotlib.pyplot as plt
 
-    from ccstudy.stats import polychoric
+    import importlib
 
+    polychoric = importlib.import_module("ccstudy.stats.polychoric")  # the module (the package exports the function)
     params = load_params(params_path)
     out = {}
     for name in stages.STAGES:
