@@ -83,14 +83,18 @@ def weak_spots(scores: pd.DataFrame, roster: pd.DataFrame | None, items: pd.Data
 
 def _agent_weak_spots(merged: pd.DataFrame, comps: list[str], centre: pd.Series, names: dict[str, str],
                       weak_gap: float) -> pd.DataFrame:
-    agent_rows = []
-    for _, r in merged.iterrows():
-        for c in comps:
-            gap = r[c] - centre[c]
-            if pd.notna(gap) and gap <= -weak_gap:
-                agent_rows.append({"agent_id": r["agent_id"], "team": r["team"], "competency": c,
-                                   "label": names.get(c, c), "score": float(r[c]), "gap": float(gap)})
-    return pd.DataFrame(agent_rows, columns=["agent_id", "team", "competency", "label", "score", "gap"])
+    # Agent by agent (in the table's order), competency by competency: the positions of the weak spots.
+    vals = merged[comps].to_numpy(dtype=float)
+    gaps = vals - centre[comps].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        weak = ~np.isnan(gaps) & (gaps <= -weak_gap)
+    rows, cols = np.nonzero(weak)
+    comp_arr = np.array(comps, dtype=object)
+    return pd.DataFrame({
+        "agent_id": merged["agent_id"].to_numpy()[rows], "team": merged["team"].to_numpy()[rows],
+        "competency": comp_arr[cols], "label": [names.get(c, c) for c in comp_arr[cols]],
+        "score": vals[rows, cols], "gap": gaps[rows, cols],
+    }, columns=["agent_id", "team", "competency", "label", "score", "gap"])
 
 
 def mentoring_pairs(scores: pd.DataFrame, roster: pd.DataFrame, perf: pd.Series | None, *, wave: str,
