@@ -9,7 +9,8 @@ From one run of this script, each on a fresh copy of the default study:
 * **Papermill vs direct**: the six stage notebooks through Papermill (sum of the
   stage times of the ``--jobs 1`` runs) against the same ``ccstudy.stages``
   functions called directly in this process (after a warm-up, so the direct
-  path pays no imports); also the whole ``--jobs 1`` run (validation and
+  path pays no imports; with the kernels' BLAS threads and no memo carried
+  over from the warm-up); also the whole ``--jobs 1`` run (validation and
   kernel template included) against the direct calls;
 * with ``--fresh``, also a ``--jobs 1`` run with kernels started from scratch
   per stage (no template), to show what the pre-warming saves.
@@ -57,6 +58,15 @@ def run_pipeline(params_path: Path, jobs: int, prewarm: bool | None = None) -> t
 
 
 def run_direct(params_path: Path) -> dict[str, float]:
+    """The stage functions called in this process, with the BLAS threads a stage kernel has."""
+    from threadpoolctl import threadpool_limits
+
+    threads = int(pipeline.KERNEL_ENV.get("OPENBLAS_NUM_THREADS", "0")) or None
+    with threadpool_limits(limits=threads, user_api="blas"):
+        return _run_direct(params_path)
+
+
+def _run_direct(params_path: Path) -> dict[str, float]:
     import matplotlib.pyplot as plt
 
     import importlib
