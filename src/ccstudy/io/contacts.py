@@ -317,7 +317,15 @@ def stage_contacts(path: str | Path, out_path: str | Path | None, *, columns: di
         rows_read[f.name] = int(con.execute(f"SELECT count(*) FROM ({src})").fetchone()[0])
         done_rows += rows_read[f.name]
         check.update(done_rows)
-        part_sql.append(f"SELECT {{cols}} FROM {view} WHERE NOT ({any_bad})")
+        # the good rows: without a filter when the file has no bad row, else by the (few) bad row numbers,
+        # else (many) by the rules again
+        bad_rows = [int(r[0]) for r in con.execute(f"SELECT DISTINCT __row FROM __bad{i} ORDER BY 1").fetchall()]
+        if not bad_rows:
+            part_sql.append(f"SELECT {{cols}} FROM {view}")
+        elif len(bad_rows) <= 2000:
+            part_sql.append(f"SELECT {{cols}} FROM {view} WHERE __row NOT IN ({', '.join(map(str, bad_rows))})")
+        else:
+            part_sql.append(f"SELECT {{cols}} FROM {view} WHERE NOT ({any_bad})")
     if problems:
         con.close()
         raise ContactLogError(problems)
@@ -428,27 +436,31 @@ def _row_rules(cols: list[str], raw_types: dict[str, str] | None = None) -> list
             return t == "BOOLEAN"
         return False
 
+    def blank(c: str) -> str:
+        # a natively typed cell is blank exactly when its typed value is NULL: no text cast per row
+        return f"{c} IS NULL" if native(c) else f"NULLIF(trim(__raw_{c}), '') IS NULL"
+
     r: list[tuple[str, str, str]] = [
         ("required_value", "contact_id", "contact_id IS NULL"),
-        ("required_value", "offered_at", "offered_at IS NULL AND __raw_offered_at IS NULL"),
+        ("required_value", "offered_at", f"offered_at IS NULL AND {blank('offered_at')}"),
     ]
     for c in ("offered_at", "answered_at", "ended_at"):
         if not native(c):
-            r.append(("timestamp_unparseable", c, f"{c} IS NULL AND NULLIF(trim(__raw_{c}), '') IS NOT NULL"))
+            r.append(("timestamp_unparseable", c, f"{c} IS NULL AND NOT ({blank(c)})"))
     for c in ("talk_sec", "hold_sec", "acw_sec", "csat"):
         if c in cols and not native(c):
-            r.append(("not_a_number", c, f"{c} IS NULL AND NULLIF(trim(__raw_{c}), '') IS NOT NULL"))
+            r.append(("not_a_number", c, f"{c} IS NULL AND NOT ({blank(c)})"))
     for c in ("abandoned", "transferred", "resolved"):
         if c in cols and not native(c):
-            r.append(("not_a_flag", c, f"{c} IS NULL AND NULLIF(trim(__raw_{c}), '') IS NOT NULL"))
-    r.append(("required_value", "abandoned", "abandoned IS NULL AND NULLIF(trim(__raw_abandoned), '') IS NULL"))
+            r.append(("not_a_flag", c, f"{c} IS NULL AND NOT ({blank(c)})"))
+    r.append(("required_value", "abandoned", f"abandoned IS NULL AND {blank('abandoned')}"))
     for c in ("talk_sec", "hold_sec", "acw_sec"):
         r.append(("negative_duration", c, f"{c} < 0"))
     r += [
         ("answered_before_offered", "answered_at", "answered_at < offered_at"),
         ("ended_before_start", "ended_at", "ended_at < coalesce(answered_at, offered_at)"),
         ("abandoned_answered", "abandoned",
-         "(abandoned AND answered_at IS NOT NULL) OR (NOT abandoned AND answered_at IS NULL "
-         "AND NULLIF(trim(__raw_answered_at), '') IS NULL)"),
+         f"(abandoned AND answered_at IS NOT NULL) OR (NOT abandoned AND answered_at IS NULL "
+         f"AND {blank('answered_at')})"),
     ]
     return r
