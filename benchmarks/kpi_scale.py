@@ -26,9 +26,11 @@ Spark session).  Each method runs in a fresh process, so nothing is cached
 between runs except the operating system's file cache (every method reads the
 same files, so each gets it alike).
 
-Printed per size: seconds (best of the repeats), contacts per second, peak
+Printed per size: seconds (best of the repeats, the methods' runs interleaved),
+CPU seconds of the child process over the same span, contacts per second, peak
 resident memory of the child process, and the ratios ibis/sql (target <= 1.3)
-and pandas/ibis (target >= 5), all from this run.  The three local methods are
+and pandas/ibis (target >= 5), all from this run; then, as information, where
+the Ibis path's time goes (view, expression, compile, query, to pandas).  The three local methods are
 checked to give identical tables.  With ``--large`` (100M) only the Ibis and
 SQL methods run, with DuckDB capped at 3 GB and spilling to disk (target:
 peak <= 4 GB).
@@ -45,6 +47,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -103,8 +106,25 @@ if method == "ibis-duckdb":
     from ccstudy.kpi.backends import connect
     from ccstudy.io.contacts import read_contacts
     con = connect("duckdb", memory_limit=mem_limit or None, temp_directory=(folder + "/.spill") if mem_limit else None)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     df = compute(con, read_contacts(con, folder), ["agent"])["agent"]
+elif method == "ibis-phases":
+    # information: where the Ibis path's time goes, phase by phase, in a fresh process
+    import ibis, duckdb
+    from ccstudy.kpi import _tidy
+    from ccstudy.kpi.backends import connect
+    from ccstudy.io.contacts import read_contacts
+    from ccstudy.kpi.definitions import LEVELS, aggregate_rows, contact_rows
+    con = connect("duckdb")
+    t0, c0 = time.perf_counter(), time.process_time()
+    marks = [t0]
+    t = read_contacts(con, folder); marks.append(time.perf_counter())
+    expr = aggregate_rows(contact_rows(t), "agent"); marks.append(time.perf_counter())
+    sql = ibis.to_sql(expr, dialect="duckdb"); marks.append(time.perf_counter())
+    at = con.to_pyarrow(expr); marks.append(time.perf_counter())
+    df = _tidy(at.to_pandas(), LEVELS["agent"]); marks.append(time.perf_counter())
+    extra["phases"] = dict(zip(["view", "expression", "compile", "query+fetch", "to pandas"],
+                               [b - a for a, b in zip(marks, marks[1:])]))
 elif method == "sql-duckdb":
     import duckdb
     con = duckdb.connect()
@@ -113,11 +133,11 @@ elif method == "sql-duckdb":
     if mem_limit:
         con.execute(f"SET memory_limit = '{{mem_limit}}'"); con.execute(f"SET temp_directory = '{{folder}}/.spill'")
     sql = {sql!r}.replace("{{files}}", repr(files))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     df = con.execute(sql).df()
 elif method == "pandas":
     import reference
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     log = pd.read_parquet(folder, columns=reference.NEEDED_COLUMNS)
     df = reference.kpis(log, "agent")
 elif method == "ibis-spark":
@@ -129,9 +149,10 @@ elif method == "ibis-spark":
     con = connect("spark", session=s)
     con.execute(read_contacts(con, folder).count())
     extra["startup_s"] = time.perf_counter() - ts
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     df = compute(con, read_contacts(con, folder), ["agent"])["agent"]
 secs = time.perf_counter() - t0
+cpu = time.process_time() - c0
 cols = ["agent_id", "month", "offered", "answered", "abandoned", "short_abandons", "answered_within_sl",
         "sl_denominator", "handle_sec_total", "fcr_eligible", "fcr_resolved", "transferred", "csat_n", "csat_top",
         "csat_total"]
@@ -148,7 +169,7 @@ try:
             peak = int(line.split()[1]) * 1024
 except OSError:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print("RESULT " + json.dumps({{"seconds": secs, "peak_bytes": peak, **extra}}))
+print("RESULT " + json.dumps({{"seconds": secs, "cpu_seconds": cpu, "peak_bytes": peak, **extra}}))
 """
 
 
@@ -162,10 +183,20 @@ def _run(method: str, folder: Path, out: Path, mem_limit: str = "") -> dict:
     return json.loads(line[len("RESULT "):])
 
 
-def _best(method: str, folder: Path, work: Path, repeats: int, mem_limit: str = "") -> dict:
-    runs = [_run(method, folder, work / f"{method}.parquet", mem_limit) for _ in range(repeats)]
-    best = min(runs, key=lambda r: r["seconds"])
-    return {**best, "peak_bytes": max(r["peak_bytes"] for r in runs)}
+def _best(methods: list[str], folder: Path, work: Path, repeats: int, mem_limit: str = "") -> dict[str, dict]:
+    """Best of *repeats* runs per method, the methods interleaved (A B C A B C ...) so that a change in
+    the machine's load during the run does not favour one method."""
+    runs: dict[str, list[dict]] = {m: [] for m in methods}
+    for i in range(repeats):
+        for m in methods:
+            if m == "ibis-spark" and i:
+                continue  # information only: one run
+            runs[m].append(_run(m, folder, work / f"{m}.parquet", mem_limit))
+    out = {}
+    for m, rs in runs.items():
+        best = min(rs, key=lambda r: r["seconds"])
+        out[m] = {**best, "peak_bytes": max(r["peak_bytes"] for r in rs), "all_seconds": [r["seconds"] for r in rs]}
+    return out
 
 
 def _same(work: Path, a: str, b: str) -> bool:
@@ -207,7 +238,8 @@ def main() -> int:
     spark = (not args.no_spark) and _spark_available()
     base = args.work or Path(tempfile.mkdtemp(prefix="ccstudy-kpi-bench-"))
     print(f"kpi_scale: agent-month KPIs from Parquet on disk; python {sys.version.split()[0]}")
-    header = f"{'contacts':>12} {'method':<12} {'seconds':>9} {'contacts/s':>13} {'peak MB':>9}"
+    header = (f"{'contacts':>12} {'method':<12} {'seconds':>9} {'cpu s':>7} {'contacts/s':>13} {'peak MB':>9}"
+              f"  all runs (s)")
     for n in sizes:
         folder = base / f"log{n}"
         t0 = time.perf_counter()
@@ -216,26 +248,34 @@ def main() -> int:
         gen = time.perf_counter() - t0
         size_mb = sum(f.stat().st_size for f in res.files) / 1e6
         print(f"\n{n:,} contacts: generated in {gen:.1f} s ({size_mb:,.0f} MB Parquet, {len(res.files)} files)")
-        print(header)
         reps = args.repeats or (1 if args.quick or n > 1_000_000 else 3)
         large = n >= 50_000_000
         mem = "3GB" if large else ""
         methods = ["sql-duckdb", "ibis-duckdb"] + ([] if large else ["pandas"])
         if spark and n == 1_000_000:
             methods.append("ibis-spark")
-        out: dict[str, dict] = {}
         results = base / f"results{n}"
         results.mkdir(exist_ok=True)
+        print(f"best of {reps} run(s) per method, interleaved; seconds = wall clock of the timed part (see --help)")
+        print(header)
+        out = _best(methods, folder, results, reps, mem)
         for m in methods:
-            out[m] = _best(m, folder, results, 1 if m == "ibis-spark" else reps, mem)
             r = out[m]
             note = f"  (+{r['startup_s']:.1f} s session start-up and first read)" if "startup_s" in r else ""
-            print(f"{n:>12,} {m:<12} {r['seconds']:9.2f} {n / r['seconds']:13,.0f} {r['peak_bytes'] / 2**20:9,.0f}"
-                  f"{note}")
+            runs = " ".join(f"{x:.2f}" for x in r["all_seconds"])
+            print(f"{n:>12,} {m:<12} {r['seconds']:9.2f} {r['cpu_seconds']:7.2f} {n / r['seconds']:13,.0f} "
+                  f"{r['peak_bytes'] / 2**20:9,.0f}  {runs}{note}")
+        if not large:
+            ph = _run("ibis-phases", folder, results / "ibis-phases.parquet")["phases"]
+            print("  ibis-duckdb phases (information, one fresh process): "
+                  + ", ".join(f"{k} {v:.3f} s" for k, v in ph.items()))
         ib, sq = out["ibis-duckdb"]["seconds"], out["sql-duckdb"]["seconds"]
         print(f"  ratio ibis-duckdb / hand-written SQL: {ib / sq:.2f}x (target <= 1.3)")
         if "pandas" in out:
             print(f"  ratio pandas / ibis-duckdb:           {out['pandas']['seconds'] / ib:.1f}x (target >= 5)")
+            print(f"  (CPU seconds, information: ibis/sql {out['ibis-duckdb']['cpu_seconds'] / out['sql-duckdb']['cpu_seconds']:.2f}x, "
+                  f"pandas/ibis {out['pandas']['cpu_seconds'] / out['ibis-duckdb']['cpu_seconds']:.1f}x; "
+                  f"the engines use {os.cpu_count()} cores, pandas one)")
         same = all(_same(results, "ibis-duckdb", m) for m in out if m != "ibis-duckdb")
         print(f"  identical agent-month tables across methods: {'yes' if same else 'NO'}")
         if large:
