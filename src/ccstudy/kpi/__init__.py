@@ -98,7 +98,8 @@ def compute(con: Any, contacts: Any, levels: Iterable[str] = ("agent", "team", "
         for level in levels:
             expr = aggregate_rows(rows, level, params, teams=tm)  # type: ignore[arg-type]
             with watch_query(con, Phase(on_progress, f"{level}-month", total_rows)):
-                df = con.execute(expr)
+                # DuckDB: Arrow straight to pandas (_tidy sets the types), skipping Ibis's per-column conversion
+                df = con.to_pyarrow(expr).to_pandas() if con.name == "duckdb" else con.execute(expr)
             out[level] = _tidy(df, LEVELS[level])
     finally:
         if cached is not None:

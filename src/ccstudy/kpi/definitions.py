@@ -214,7 +214,7 @@ def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
 
 
 def aggregate(r: ir.Table, by: tuple[str, ...] | list[str], params: KpiParams = KpiParams()) -> ir.Table:
-    """Counts and KPIs per group of :func:`contact_rows`, sorted by the group keys.
+    """Counts and KPIs per group of :func:`contact_rows` (rows in no particular order).
 
     ``month`` in *by* groups by the integer ``month_key`` and is written
     ``YYYY-MM`` after the aggregation (on one row per group, not per contact).
@@ -235,9 +235,11 @@ def aggregate(r: ir.Table, by: tuple[str, ...] | list[str], params: KpiParams = 
         csat_top=r.count(where=(r.csat >= params.csat_top_box_min).fill_null(False)),
         csat_total=r.csat.sum().fill_null(0),
     )
-    if "month_key" in keys:
-        g = g.mutate(month=_month_text(g.month_key))
-    g = g.mutate(
+    # one projection: the keys (month written YYYY-MM), the counts, the KPIs; no ORDER BY here (compute()
+    # sorts the few rows in pandas; on Spark a sort is one more shuffle)
+    out = {k: (_month_text(g.month_key) if k == "month" else g[k]) for k in by}
+    out.update({c: g[c] for c in COUNT_COLUMNS})
+    out.update(
         answer_rate=_ratio(g.answered, g.offered),
         abandon_rate=_ratio(g.abandoned, g.offered),
         abandon_rate_excl_short=_ratio(g.abandoned - g.short_abandons, g.offered - g.short_abandons),
@@ -248,7 +250,7 @@ def aggregate(r: ir.Table, by: tuple[str, ...] | list[str], params: KpiParams = 
         csat=_ratio(g.csat_top, g.csat_n),
         csat_mean=_ratio(g.csat_total, g.csat_n),
     )
-    return g.select(*by, *COUNT_COLUMNS, *KPI_COLUMNS).order_by(list(by))
+    return g.select(**out)
 
 
 def kpi_table(t: ir.Table, level: Literal["agent", "team", "centre"], params: KpiParams = KpiParams(),
