@@ -246,9 +246,9 @@ def validate(params: Path = typer.Argument(..., help="Study params file"),
     from ccstudy.io.contacts import progress_to
     from ccstudy.io.validate import check_files
 
-    rows = _RowsProgress("contacts")
+    rows = _RowsProgress("contacts")  # a contact log is staged while the inputs are checked and planned
     try:
-        with progress_to(rows):  # a contact log is staged (checked) with the other inputs
+        with progress_to(rows):
             p, report, checked = check_files(params)
         out = files.write_text(p.report_dir / "validation_report.md", report.to_markdown()) if p is not None \
             else None
@@ -259,9 +259,13 @@ def validate(params: Path = typer.Argument(..., help="Study params file"),
     if report.ok and p is not None and checked is not None:
         console.print(f"[green]All inputs pass validation.[/] Report: {_short(out)}", soft_wrap=True)
         try:
-            console.print(_plan_summary(p, checked), highlight=False, markup=False, soft_wrap=True)
+            with progress_to(rows):
+                plan = _plan_summary(p, checked)
+            console.print(plan, highlight=False, markup=False, soft_wrap=True)
         except Exception as exc:  # noqa: BLE001
             raise typer.Exit(_handle(exc, debug))
+        finally:
+            rows.close()
         return
     err.print(report.to_text(), highlight=False, markup=False, soft_wrap=True)
     if out is not None:

@@ -139,3 +139,16 @@ def test_spark_compute_reports_up_to_the_logs_rows(spark, log20k):
     rec = Recorder()
     compute(spark, read_contacts(spark, log20k), ["centre"], on_progress=rec, total_rows=count_rows(log20k))
     _check_phase(rec.phases()["centre-month"], 20_000, "spark centre-month")
+
+
+def test_cli_validate_reports_the_staging_of_a_contact_log(tmp_path):
+    from test_intake_contacts import _study
+
+    from ccstudy.cli import app
+
+    ppath = _study(tmp_path)
+    r = CliRunner().invoke(app, ["validate", str(ppath)])
+    assert r.exit_code == 0, r.output
+    check = [ln for ln in r.output.splitlines() if "contacts check" in ln]
+    assert len(check) == 1 and "40,000 rows" in check[0] and "rows/s" in check[0], r.output
+    assert "━" not in r.output
