@@ -256,7 +256,8 @@ def main() -> int:
             methods.append("ibis-spark")
         results = base / f"results{n}"
         results.mkdir(exist_ok=True)
-        print(f"best of {reps} run(s) per method, interleaved; seconds = wall clock of the timed part (see --help)")
+        print(f"best of {reps} run(s) per method, interleaved; seconds = wall clock of the timed part "
+              "(what is timed: this script's docstring)")
         print(header)
         out = _best(methods, folder, results, reps, mem)
         for m in methods:
