@@ -87,6 +87,59 @@ class _Running:
         return grid
 
 
+class _RowsProgress:
+    """Live rows-processed bars for long contact-log work, fed by ``ccstudy.kpi.progress.Progress`` events.
+
+    One bar per phase on stderr, shown while the phase runs and erased when it
+    ends (nothing is drawn when stderr is not a terminal); each finished phase
+    leaves one line: rows, seconds, rows/s (printed by *on_done*, default a
+    line on stdout).  Events may come from a watcher thread.
+    """
+
+    def __init__(self, label: str, on_done=None) -> None:
+        import threading
+
+        self.label = label
+        self.finished: dict[str, object] = {}
+        self.on_done = on_done if on_done is not None else self._line
+        self._bar = None
+        self._task = None
+        self._lock = threading.Lock()
+
+    def _line(self, p) -> None:
+        console.print(f"  [green]✓[/] {self.label} {p.phase:<12} {p.rows:>12,} rows  {p.seconds:6.1f} s  "
+                      f"{p.rate:>12,.0f} rows/s", highlight=False, soft_wrap=True)
+
+    def __call__(self, p) -> None:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with self._lock:
+            if p.done:
+                if self._bar is not None:
+                    self._bar.stop()
+                    self._bar = None
+                self.finished[p.phase] = p
+                self.on_done(p)
+                return
+            if not err.is_terminal:
+                return  # quiet in logs and pipes: the final line says it all
+            if self._bar is None:
+                self._bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[rows]}"),
+                                     TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=err,
+                                     transient=True)
+                self._task = self._bar.add_task(f"{self.label} {p.phase}", total=p.total, rows="", rate="")
+                self._bar.start()
+            total = f" of {p.total:,}" if p.total else ""
+            self._bar.update(self._task, completed=p.rows, total=p.total, rows=f"{p.rows:,}{total} rows",
+                             rate=f"{p.rate:,.0f} rows/s")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._bar is not None:
+                self._bar.stop()
+                self._bar = None
+
+
 def _run(params: Path, force: bool, jobs: int | None = None) -> None:
     import time
 
@@ -112,9 +165,14 @@ def _run(params: Path, force: bool, jobs: int | None = None) -> None:
         elif event == "cached":
             console.print(f"  [cyan]=[/] {stage:<16}   cached (inputs unchanged)")
 
+    from ccstudy.io.contacts import progress_to
+
+    rows = _RowsProgress("contacts")
     try:
-        result = pipeline.run(params, force=force, on_event=on_event, jobs=jobs)
+        with progress_to(rows):  # a contact log staged while the inputs are validated
+            result = pipeline.run(params, force=force, on_event=on_event, jobs=jobs)
     finally:
+        rows.close()
         live.stop()
     console.print(f"[bold]Results bundle:[/] {_short(result.params.processed_dir)}", soft_wrap=True)
     console.print(f"[bold]Manifest:[/] {_short(result.manifest_path)}  ({result.seconds:.1f} s)", soft_wrap=True)
@@ -185,20 +243,29 @@ def validate(params: Path = typer.Argument(..., help="Study params file"),
     suggestion, input cells with file, row and column).
     """
     from ccstudy.io import files
+    from ccstudy.io.contacts import progress_to
     from ccstudy.io.validate import check_files
 
+    rows = _RowsProgress("contacts")  # a contact log is staged while the inputs are checked and planned
     try:
-        p, report, checked = check_files(params)
+        with progress_to(rows):
+            p, report, checked = check_files(params)
         out = files.write_text(p.report_dir / "validation_report.md", report.to_markdown()) if p is not None \
             else None
     except Exception as exc:  # noqa: BLE001
         raise typer.Exit(_handle(exc, debug))
+    finally:
+        rows.close()
     if report.ok and p is not None and checked is not None:
         console.print(f"[green]All inputs pass validation.[/] Report: {_short(out)}", soft_wrap=True)
         try:
-            console.print(_plan_summary(p, checked), highlight=False, markup=False, soft_wrap=True)
+            with progress_to(rows):
+                plan = _plan_summary(p, checked)
+            console.print(plan, highlight=False, markup=False, soft_wrap=True)
         except Exception as exc:  # noqa: BLE001
             raise typer.Exit(_handle(exc, debug))
+        finally:
+            rows.close()
         return
     err.print(report.to_text(), highlight=False, markup=False, soft_wrap=True)
     if out is not None:
@@ -308,31 +375,53 @@ def kpi(log: Path = typer.Argument(..., help="Contact log: a Parquet file or a f
         master: str = typer.Option("local[*]", "--master", help="Spark master (with --backend spark)"),
         roster: Path = typer.Option(None, "--roster", help="roster.csv (agent_id, team) for team-month KPIs"),
         debug: bool = typer.Option(False, "--debug")) -> None:
-    """Compute the contact-level KPIs (agent-, team-, centre-month) of a contact log, with progress."""
+    """Compute the contact-level KPIs (agent-, team-, centre-month) of a contact log, with progress.
+
+    While the queries run, a bar on stderr shows the rows processed and the rate
+    (not drawn when stderr is not a terminal); each table then gets one line
+    (rows, seconds, contacts/s), and a last line gives the whole run.
+    """
     import time
 
+    rows_bar = None
     try:
         from ccstudy.io import files
-        from ccstudy.io.contacts import read_contacts, read_teams
+        from ccstudy.io.contacts import count_rows, read_contacts, read_teams
         from ccstudy.kpi import compute
         from ccstudy.kpi.backends import connect
 
+        t_start = time.perf_counter()
         con = connect(backend, spark_master=master)
         t = read_contacts(con, log)
-        rows = int(con.execute(t.count()))
+        rows = count_rows(log)
+        if rows is None:
+            rows = int(con.execute(t.count()))
         console.print(f"[dim]{rows:,} contacts on {backend}[/]")
         teams = read_teams(roster) if roster else None
         levels = ["agent", "centre"] + (["team"] if teams is not None or "team" in t.columns else [])
+        rows_bar = _RowsProgress("kpi", on_done=lambda p: None)
+        t0 = time.perf_counter()
+        tables = compute(con, t, levels, teams=teams, on_progress=rows_bar, total_rows=rows)
+        secs_all = time.perf_counter() - t0
+        shared = rows_bar.finished.get("contacts")
+        if shared is not None:  # several tables: the per-contact rows and the repeat window, computed once
+            console.print(f"  [green]✓[/] per-contact rows and repeat window  {shared.seconds:6.1f} s  "  # type: ignore[attr-defined]
+                          f"{rows / max(shared.seconds, 1e-9):>12,.0f} contacts/s", soft_wrap=True)  # type: ignore[attr-defined]
         for level in levels:
-            t0 = time.perf_counter()
-            with console.status(f"{level}-month KPIs: {rows:,} contacts …"):
-                table = compute(con, t, [level], teams=teams)[level]
-            secs = time.perf_counter() - t0
+            table = tables[level]
+            done = rows_bar.finished.get(f"{level}-month")
+            secs = done.seconds if done is not None else secs_all  # type: ignore[attr-defined]
             path = files.write_parquet(out / f"{level}_month.parquet", table)
             console.print(f"  [green]✓[/] {level}-month  {len(table):>7,} rows  {secs:6.1f} s  "
                           f"{rows / max(secs, 1e-9):>12,.0f} contacts/s  {_short(path)}", soft_wrap=True)
+        total = time.perf_counter() - t_start
+        console.print(f"{rows:,} contacts in {total:.1f} s ({rows / max(total, 1e-9):,.0f} contacts/s; "
+                      f"queries {secs_all:.1f} s)", soft_wrap=True)
     except Exception as exc:  # noqa: BLE001
         raise typer.Exit(_handle(exc, debug))
+    finally:
+        if rows_bar is not None:
+            rows_bar.close()
 
 
 @app.command()

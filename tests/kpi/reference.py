@@ -15,6 +15,10 @@ from ccstudy.kpi.params import KpiParams
 
 COUNTS = ["offered", "answered", "abandoned", "short_abandons", "answered_within_sl", "sl_denominator",
           "handle_sec_total", "fcr_eligible", "fcr_resolved", "transferred", "csat_n", "csat_top", "csat_total"]
+#: The log columns the KPIs read with the default options (``queue`` is read too when
+#: ``repeat_scope = customer_queue``, ``team`` for team-month KPIs of a log that has it).
+NEEDED_COLUMNS = ["contact_id", "customer_id", "agent_id", "offered_at", "answered_at", "ended_at", "talk_sec",
+                  "hold_sec", "acw_sec", "abandoned", "transferred", "csat"]
 KPIS = ["answer_rate", "abandon_rate", "abandon_rate_excl_short", "service_level", "aht_sec", "fcr",
         "transfer_rate", "csat", "csat_mean"]
 

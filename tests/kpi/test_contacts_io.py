@@ -90,3 +90,42 @@ def test_missing_column_and_missing_file_are_clear_errors(tmp_path):
     with pytest.raises(ContactLogError, match='column talk_sec \\("Talk"\\)'):
         cases.log().to_parquet(tmp_path / "b.parquet", index=False)
         stage_contacts(tmp_path / "b.parquet", tmp_path / "out.parquet", columns={"talk_sec": "Talk"})
+
+
+def test_staged_rows_keep_the_files_and_rows_order_whichever_way_bad_rows_are_removed(tmp_path):
+    """No bad row, a few (removed by row number) or many (removed by the rules again): same order, same rows."""
+    from ccstudy.synth_contacts import write_contacts
+
+    write_contacts(tmp_path / "raw", 30_000, seed=3, days=40, agents=40)
+    files = sorted((tmp_path / "raw").glob("*.parquet"))
+    assert len(files) == 2
+    clean = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    st = stage_contacts(tmp_path / "raw", tmp_path / "clean.parquet")
+    staged = pd.read_parquet(st.path)
+    assert staged["contact_id"].tolist() == clean["contact_id"].tolist()
+    pd.testing.assert_series_equal(staged["offered_at"], clean["offered_at"], check_dtype=False)
+
+    # file 1: 3 bad rows; file 2: 2,500 bad rows (negative talk time on answered contacts)
+    a, b = pd.read_parquet(files[0]), pd.read_parquet(files[1])
+    a.loc[[5, 700, 9000], "talk_sec"] = -1.0
+    answered_b = b.index[~b["abandoned"]][:2500]
+    b.loc[answered_b, "talk_sec"] = -2.0
+    a.to_parquet(tmp_path / "raw" / files[0].name, index=False)
+    b.to_parquet(tmp_path / "raw" / files[1].name, index=False)
+    st = stage_contacts(tmp_path / "raw", tmp_path / "bad.parquet")
+    want = pd.concat([a.drop(index=[5, 700, 9000]), b.drop(index=answered_b)], ignore_index=True)
+    assert pd.read_parquet(st.path)["contact_id"].tolist() == want["contact_id"].tolist()
+    log = st.cleaning_log
+    assert (log["rule"] == "negative_duration").all() and len(log) == 2503
+    assert log.loc[log["file"] == files[0].name, "row"].tolist() == [6, 701, 9001]  # Parquet rows count from 1
+    assert st.rows_kept == 30_000 - 2503
+
+
+def test_a_blank_timestamp_cell_of_spaces_is_a_missing_value_not_a_silent_null(tmp_path):
+    df = _csv_text(cases.log())
+    df.loc[2, "offered_at"] = "   "
+    df.to_csv(tmp_path / "log.csv", index=False)
+    st = stage_contacts(tmp_path / "log.csv", tmp_path / "c.parquet")
+    log = st.cleaning_log
+    assert log[["row", "column", "rule"]].values.tolist() == [[4, "offered_at", "required_value"]]
+    assert pd.read_parquet(st.path)["offered_at"].notna().all() and st.rows_kept == 10

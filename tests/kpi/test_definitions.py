@@ -128,6 +128,47 @@ def test_team_level_without_team_or_roster_is_a_clear_error(duck, two_files):
         compute(duck, read_contacts(duck, two_files), ["team"])
 
 
+def _fractional_seconds_log() -> pd.DataFrame:
+    """Timestamps with fractions of a second, which the definitions truncate to whole seconds.
+
+    f1 K9 A1 abandoned: offered 10:00:00.7, ended 10:00:05.3 -> wait 5 s (05 - 00): NOT a short abandon
+       (rounding the epoch would give 05 - 01 = 4 s, a short abandon)
+    f2 K9 A1 answered: offered 03-08 10:00:00.2, answered 10:00:20.6 -> wait 20 s: within SL (inclusive)
+       (rounding: 21 - 00 = 21 s, outside); K9 again (f3) 03-15 10:00:00.9: 7 days exactly after
+       10:00:00 -> a repeat inside the window: NOT resolved (rounding: 7 days + 1 s, resolved)
+    f3 K9 A1 answered: offered 03-15 10:00:00.9, answered 10:00:30.9 -> wait 30 s: outside SL; resolved
+    Centre 2024-03: offered 3, answered 2, abandoned 1, short abandons 0, within SL 1, SL denominator 3,
+    FCR eligible 2, FCR resolved 1.
+    """
+    rows = [
+        dict(contact_id="f1", customer_id="K9", offered_at="2024-03-01 10:00:00.7", answered_at=None,
+             ended_at="2024-03-01 10:00:05.3", talk_sec=None, abandoned=True),
+        dict(contact_id="f2", customer_id="K9", offered_at="2024-03-08 10:00:00.2",
+             answered_at="2024-03-08 10:00:20.6", ended_at="2024-03-08 10:05:00", talk_sec=260.0, abandoned=False),
+        dict(contact_id="f3", customer_id="K9", offered_at="2024-03-15 10:00:00.9",
+             answered_at="2024-03-15 10:00:30.9", ended_at="2024-03-15 10:05:00", talk_sec=240.0, abandoned=False),
+    ]
+    df = pd.DataFrame(rows).assign(agent_id="A1", queue="billing", channel="voice", hold_sec=0.0, acw_sec=0.0,
+                                   transferred=False, csat=np.nan)
+    for c in ("offered_at", "answered_at", "ended_at"):
+        df[c] = pd.to_datetime(df[c], format="ISO8601").astype("datetime64[us]")
+    return df[list(cases.log().columns)]
+
+
+FRACTIONAL = dict(offered=3, answered=2, abandoned=1, short_abandons=0, answered_within_sl=1, sl_denominator=3,
+                  fcr_eligible=2, fcr_resolved=1)
+
+
+def test_fractions_of_a_second_are_truncated_as_documented(duck, tmp_path):
+    df = _fractional_seconds_log()
+    df.to_parquet(tmp_path / "frac.parquet", index=False)
+    ref = reference.kpis(df, "centre").iloc[0]
+    got = compute(duck, read_contacts(duck, tmp_path / "frac.parquet"), ["centre"])["centre"].iloc[0]
+    for k, v in FRACTIONAL.items():
+        assert ref[k] == v, f"reference {k}"
+        assert got[k] == v, f"duckdb {k} = {got[k]}, expected {v}"
+
+
 @pytest.fixture(scope="module")
 def log100k(tmp_path_factory):
     from ccstudy.synth_contacts import write_contacts
@@ -191,6 +232,13 @@ def test_spark_hand_worked_cases_and_variants(spark, two_files):
         p = KpiParams(**opts)
         c = compute(spark, t, ["centre"], p)["centre"]
         _same(c, reference.kpis(cases.log(), "centre", p), f"spark {name} centre")
+
+
+def test_spark_truncates_fractions_of_a_second(spark, tmp_path):
+    _fractional_seconds_log().to_parquet(tmp_path / "frac.parquet", index=False)
+    got = compute(spark, read_contacts(spark, tmp_path / "frac.parquet"), ["centre"])["centre"].iloc[0]
+    for k, v in FRACTIONAL.items():
+        assert got[k] == v, f"spark {k} = {got[k]}, expected {v}"
 
 
 def test_spark_equals_reference_on_100k_contacts(spark, log100k, ref100k):

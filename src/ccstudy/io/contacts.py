@@ -15,14 +15,19 @@ files are never modified.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 import pandas as pd
 
-__all__ = ["contact_files", "read_contacts", "stage_contacts", "ContactStaging", "ContactLogError",
-           "CONTACT_ROW_RULES"]
+if TYPE_CHECKING:
+    from ccstudy.kpi.progress import OnProgress
+
+__all__ = ["contact_files", "count_rows", "read_contacts", "stage_contacts", "ContactStaging", "ContactLogError",
+           "CONTACT_ROW_RULES", "progress_to"]
 
 
 def contact_files(path: str | Path) -> list[Path]:
@@ -42,6 +47,16 @@ def contact_files(path: str | Path) -> list[Path]:
     if not p.is_file():
         raise FileNotFoundError(f"contact log {p} does not exist")
     return [p]
+
+
+def count_rows(path: str | Path) -> int | None:
+    """Rows of a Parquet contact log from its files' metadata (no scan); None for a CSV log."""
+    import pyarrow.parquet as pq
+
+    files = contact_files(path)
+    if any(f.suffix.lower() != ".parquet" for f in files):
+        return None
+    return int(sum(pq.ParquetFile(f).metadata.num_rows for f in files))
 
 
 def read_contacts(con: Any, path: str | Path, *, table_name: str | None = None) -> Any:
@@ -99,12 +114,12 @@ class ContactStaging:
     """What :func:`stage_contacts` did.
 
     ``path``: the staged Parquet file (canonical columns, typed, bad rows
-    removed, file order kept); ``cleaning_log``: one row per dropped row and
+    removed, file order kept; None when only checked); ``cleaning_log``: one row per dropped row and
     rule (columns ``file, row, column, old, new, rule``); ``rows_read`` /
     ``rows_kept`` per file name.
     """
 
-    path: Path
+    path: Path | None
     files: tuple[Path, ...]
     columns: tuple[str, ...]
     rows_read: dict[str, int]
@@ -112,7 +127,7 @@ class ContactStaging:
     cleaning_log: pd.DataFrame
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": str(self.path), "files": [str(f) for f in self.files], "columns": list(self.columns),
+        return {"path": str(self.path) if self.path is not None else None, "files": [str(f) for f in self.files], "columns": list(self.columns),
                 "rows_read": dict(self.rows_read), "rows_kept": self.rows_kept,
                 "rules": self.cleaning_log["rule"].value_counts().sort_index().to_dict()}
 
@@ -172,9 +187,9 @@ def _cast_sql(raw: str, kind: str, ts_format: str | None, raw_type: str) -> str:
     raise ValueError(kind)
 
 
-def stage_contacts(path: str | Path, out_path: str | Path, *, columns: dict[str, str] | None = None,
+def stage_contacts(path: str | Path, out_path: str | Path | None, *, columns: dict[str, str] | None = None,
                    fmt: str | None = None, timestamp_format: str | None = None, delimiter: str | None = None,
-                   memory_limit: str | None = None) -> ContactStaging:
+                   memory_limit: str | None = None, on_progress: "OnProgress | None" = None) -> ContactStaging:
     """Validate a raw contact log file by file and write its good rows, typed, to *out_path*.
 
     Parameters
@@ -182,7 +197,9 @@ def stage_contacts(path: str | Path, out_path: str | Path, *, columns: dict[str,
     path
         A Parquet file, a folder of Parquet files, or a CSV file.
     out_path
-        The staged Parquet file to write (e.g. ``processed/contacts.parquet``).
+        The staged Parquet file to write (e.g. ``processed/contacts.parquet``);
+        None checks the log without writing anything (``ContactStaging.path``
+        is then None).
     columns
         Canonical name -> the export's header, for the columns whose header
         differs (``{"offered_at": "Start Time"}``).
@@ -190,6 +207,12 @@ def stage_contacts(path: str | Path, out_path: str | Path, *, columns: dict[str,
         ``parquet`` or ``csv`` (default: from the file suffix).
     timestamp_format
         A ``strptime`` format for text timestamps (default: ISO 8601).
+    on_progress
+        Called with :class:`ccstudy.kpi.progress.Progress` as the work goes:
+        phase ``check`` (rows of each file once its rows are checked) and
+        phase ``write`` (rows written, polled from DuckDB); each phase ends
+        with ``rows`` = the log's rows.  Default: the callback installed with
+        :func:`progress_to`, if any.
 
     Raises
     ------
@@ -203,11 +226,22 @@ def stage_contacts(path: str | Path, out_path: str | Path, *, columns: dict[str,
     larger than memory is fine); bad rows are dropped and logged, never
     silently kept or fixed.  Duplicate contact ids are found across the whole
     log: the first row (in file, then row order) is kept.
+
+    Cost: one pass per file to find the bad rows (the rule conditions are
+    evaluated once, and the cleaning-log rows are built from the few rows that
+    break a rule), a hash aggregation of the contact ids for duplicates, and
+    one pass that writes the good rows.  The staged file keeps the files' and
+    rows' order without a sort: DuckDB preserves row order through ``UNION
+    ALL``, ``WHERE`` and ``COPY`` (documented, "Order Preservation"); only a log
+    with duplicate ids is sorted, after the duplicates are removed by a join.
     """
     import duckdb
 
     from ccstudy.io.validate import Problem
+    from ccstudy.kpi.progress import Phase, watch_query
 
+    if on_progress is None:
+        on_progress = _PROGRESS.get()
     columns = dict(columns or {})
     unknown = sorted(set(columns) - set(_KIND))
     problems: list[Any] = []
@@ -221,16 +255,23 @@ def stage_contacts(path: str | Path, out_path: str | Path, *, columns: dict[str,
                                         f"known: {', '.join(_KIND)}"))
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET preserve_insertion_order = true")  # the staged rows keep the log's order (see Notes)
     if memory_limit:
         con.execute(f"SET memory_limit = {_q(memory_limit)}")
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
+    kinds = [(fmt or ("csv" if f.suffix.lower() in (".csv", ".txt") else "parquet")).lower() for f in files]
+    total = None
+    if all(k == "parquet" for k in kinds):
+        try:
+            total = count_rows(path)
+        except Exception:  # noqa: BLE001 - an unreadable file is reported below, by name
+            total = None
+    check = Phase(on_progress, "check", total)
     log_parts: list[pd.DataFrame] = []
     rows_read: dict[str, int] = {}
     present_optional: set[str] | None = None
     part_sql: list[str] = []
-    for i, f in enumerate(files):
-        kind = (fmt or ("csv" if f.suffix.lower() in (".csv", ".txt") else "parquet")).lower()
+    done_rows = 0
+    for i, (f, kind) in enumerate(zip(files, kinds)):
         if kind not in ("csv", "parquet"):
             problems.append(Problem(file=f.name, rule="format_param",
                                     message=f"inputs.contacts.format must be parquet or csv, got {kind!r}"))
@@ -256,38 +297,63 @@ def stage_contacts(path: str | Path, out_path: str | Path, *, columns: dict[str,
         opt = {c for c in _OPTIONAL if header_of[c] in types}
         present_optional = opt if present_optional is None else present_optional & opt
         typed_cols = [c for c in _KIND if c in _REQUIRED or c in opt]
-        sel = ", ".join(f"{_cast_sql(_ident(header_of[c]), _KIND[c], timestamp_format, types[header_of[c]])} "
+        raw_types = {c: types[header_of[c]] for c in typed_cols}
+        sel = ", ".join(f"{_cast_sql(_ident(header_of[c]), _KIND[c], timestamp_format, raw_types[c])} "
                         f"AS {c}, CAST({_ident(header_of[c])} AS VARCHAR) AS __raw_{c}" for c in typed_cols)
         view = f"__typed{i}"
         con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {sel}, __row, {i} AS __file FROM ({src})")
-        rules = _row_rules(typed_cols)
+        rules = _row_rules(typed_cols, raw_types)
+        # NULL-safe: a rule whose inputs are blank is not broken (and a row is never dropped unlogged)
+        any_bad = " OR ".join(f"coalesce(({cond}), false)" for _, _, cond in rules)
+        # one pass over the file: the rows that break any rule (few) go to a small table, logged from there
+        con.execute(f"CREATE OR REPLACE TEMP TABLE __bad{i} AS SELECT * FROM {view} WHERE {any_bad}")
         union = " UNION ALL ".join(
             f"SELECT __row AS row, {_q(col)} AS \"column\", __raw_{col} AS old, {_q(rule)} AS rule "
-            f"FROM {view} WHERE coalesce(({cond}), false)" for rule, col, cond in rules)
+            f"FROM __bad{i} WHERE coalesce(({cond}), false)" for rule, col, cond in rules)
         bad = con.execute(f"SELECT * FROM ({union}) ORDER BY row").df()
         if len(bad):
             bad.insert(0, "file", f.name)
             log_parts.append(bad)
-        rows_read[f.name] = int(con.execute(f"SELECT count(*) FROM {view}").fetchone()[0])
-        # NULL-safe: a rule whose inputs are blank is not broken (and a row is never dropped unlogged)
-        any_bad = " OR ".join(f"coalesce(({cond}), false)" for _, _, cond in rules)
-        part_sql.append(f"SELECT {{cols}}, __file, __row FROM {view} WHERE NOT ({any_bad})")
+        rows_read[f.name] = int(con.execute(f"SELECT count(*) FROM ({src})").fetchone()[0])
+        done_rows += rows_read[f.name]
+        check.update(done_rows)
+        # the good rows: without a filter when the file has no bad row, else by the (few) bad row numbers,
+        # else (many) by the rules again
+        bad_rows = [int(r[0]) for r in con.execute(f"SELECT DISTINCT __row FROM __bad{i} ORDER BY 1").fetchall()]
+        if not bad_rows:
+            part_sql.append(f"SELECT {{cols}} FROM {view}")
+        elif len(bad_rows) <= 2000:
+            part_sql.append(f"SELECT {{cols}} FROM {view} WHERE __row NOT IN ({', '.join(map(str, bad_rows))})")
+        else:
+            part_sql.append(f"SELECT {{cols}} FROM {view} WHERE NOT ({any_bad})")
     if problems:
         con.close()
         raise ContactLogError(problems)
+    n_read = sum(rows_read.values())
+    check.finish(n_read)
     keep = [c for c in _KIND if c in _REQUIRED or c in (present_optional or set())]
     cols = ", ".join(keep)
-    good = " UNION ALL ".join(s.format(cols=cols) for s in part_sql)
+    good = " UNION ALL ".join(s.format(cols=cols + ", __file, __row") for s in part_sql)
     con.execute(f"CREATE OR REPLACE TEMP VIEW __good AS {good}")
-    # duplicate contact ids across the whole log: keep the first (file, row)
-    dup = con.execute(
-        "SELECT __file, __row, contact_id, first_file, first_row FROM ("
-        " SELECT __file, __row, contact_id,"
-        "  row_number() OVER (PARTITION BY contact_id ORDER BY __file, __row) AS rn,"
-        "  first_value(__file) OVER (PARTITION BY contact_id ORDER BY __file, __row) AS first_file,"
-        "  first_value(__row) OVER (PARTITION BY contact_id ORDER BY __file, __row) AS first_row"
-        " FROM __good) WHERE rn > 1 ORDER BY __file, __row").df()
-    if len(dup):
+    # duplicate contact ids across the whole log: a hash aggregation of the ids alone finds the candidates
+    # (usually none), then only their rows are checked against the rules and ranked
+    ids = " UNION ALL ".join(f"SELECT contact_id FROM __typed{i}" for i in range(len(part_sql)))
+    con.execute("CREATE OR REPLACE TEMP TABLE __dupids AS "
+                f"SELECT contact_id FROM ({ids}) WHERE contact_id IS NOT NULL GROUP BY contact_id HAVING count(*) > 1")
+    n_dupids = int(con.execute("SELECT count(*) FROM __dupids").fetchone()[0])
+    if n_dupids:  # keep the ids repeated among the rows that pass the rules
+        con.execute("CREATE OR REPLACE TEMP TABLE __dupids AS SELECT contact_id FROM __good "
+                    "SEMI JOIN __dupids USING (contact_id) GROUP BY contact_id HAVING count(*) > 1")
+        n_dupids = int(con.execute("SELECT count(*) FROM __dupids").fetchone()[0])
+    dup = None
+    if n_dupids:
+        dup = con.execute(
+            "SELECT __file, __row, contact_id, first_file, first_row FROM ("
+            " SELECT __file, __row, contact_id,"
+            "  row_number() OVER (PARTITION BY contact_id ORDER BY __file, __row) AS rn,"
+            "  first_value(__file) OVER (PARTITION BY contact_id ORDER BY __file, __row) AS first_file,"
+            "  first_value(__row) OVER (PARTITION BY contact_id ORDER BY __file, __row) AS first_row"
+            " FROM __good SEMI JOIN __dupids USING (contact_id)) WHERE rn > 1 ORDER BY __file, __row").df()
         names = [f.name for f in files]
         log_parts.append(pd.DataFrame({
             "file": [names[i] for i in dup["__file"]], "row": dup["__row"].astype("int64"),
@@ -295,15 +361,6 @@ def stage_contacts(path: str | Path, out_path: str | Path, *, columns: dict[str,
             "old": [f"{c} (first in {names[ff]} row {fr})" for c, ff, fr in
                     zip(dup["contact_id"], dup["first_file"], dup["first_row"])],
             "rule": "duplicate_contact_id"}))
-        con.register("__dup", dup[["__file", "__row"]])
-        final = f"SELECT {cols} FROM __good ANTI JOIN __dup USING (__file, __row) ORDER BY __file, __row"
-    else:
-        final = f"SELECT {cols} FROM __good ORDER BY __file, __row"
-    tmp = out_path.with_name(out_path.name + ".tmp")
-    con.execute(f"COPY ({final}) TO {_q(tmp)} (FORMAT parquet, COMPRESSION zstd)")
-    kept = int(con.execute(f"SELECT count(*) FROM read_parquet({_q(tmp)})").fetchone()[0])
-    con.close()
-    tmp.replace(out_path)
     if log_parts:
         clog = pd.concat(log_parts, ignore_index=True)
     else:
@@ -312,38 +369,98 @@ def stage_contacts(path: str | Path, out_path: str | Path, *, columns: dict[str,
     clog["row"] = clog["row"].astype("int64")
     clog["old"] = clog["old"].fillna("").astype(str)
     dropped = int(clog[["file", "row"]].drop_duplicates().shape[0])
-    if sum(rows_read.values()) - kept != dropped:  # pragma: no cover - a guard, not a path
-        raise RuntimeError(f"contact staging lost rows: read {sum(rows_read.values())}, kept {kept}, "
-                           f"logged {dropped} dropped rows")
+    kept = n_read - dropped
+    staged: Path | None = None
+    if out_path is not None:
+        if dup is not None and len(dup):
+            con.register("__dup", dup[["__file", "__row"]])
+            final = f"SELECT {cols} FROM __good ANTI JOIN __dup USING (__file, __row) ORDER BY __file, __row"
+        else:
+            final = " UNION ALL ".join(s.format(cols=cols) for s in part_sql)  # order kept, no sort
+        staged = Path(out_path)
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        tmp = staged.with_name(staged.name + ".tmp")
+        with watch_query(con, Phase(on_progress, "write", kept)):
+            con.execute(f"COPY ({final}) TO {_q(tmp)} (FORMAT parquet, COMPRESSION snappy)")
+        written = int(con.execute(f"SELECT count(*) FROM read_parquet({_q(tmp)})").fetchone()[0])
+        if written != kept:  # pragma: no cover - a guard, not a path
+            raise RuntimeError(f"contact staging lost rows: read {n_read}, wrote {written}, "
+                               f"logged {dropped} dropped rows")
+        tmp.replace(staged)
+    con.close()
     order = {f.name: i for i, f in enumerate(files)}
     clog = clog.assign(_f=clog["file"].map(order)).sort_values(["_f", "row", "rule"], kind="stable")
     clog = clog[["file", "row", "column", "old", "new", "rule"]].reset_index(drop=True)
-    return ContactStaging(path=out_path, files=tuple(files), columns=tuple(keep), rows_read=rows_read,
+    return ContactStaging(path=staged, files=tuple(files), columns=tuple(keep), rows_read=rows_read,
                           rows_kept=kept, cleaning_log=clog)
 
 
-def _row_rules(cols: list[str]) -> list[tuple[str, str, str]]:
-    """(rule, column, SQL condition on the typed view) for every row rule."""
+#: The progress callback :func:`stage_contacts` uses when it is given none (see :func:`progress_to`).
+_PROGRESS: "contextvars.ContextVar[OnProgress | None]" = contextvars.ContextVar("ccstudy_contacts_progress",
+                                                                               default=None)
+
+
+@contextlib.contextmanager
+def progress_to(on_progress: "OnProgress | None") -> Iterator[None]:
+    """Within the block, contact staging reports its progress to *on_progress*.
+
+    For callers that stage a log through other code (validation, intake):
+    ``with progress_to(bar.update): validate_study(params)``.  The setting is
+    local to the current thread (a context variable).
+    """
+    token = _PROGRESS.set(on_progress)
+    try:
+        yield
+    finally:
+        _PROGRESS.reset(token)
+
+
+def _row_rules(cols: list[str], raw_types: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
+    """(rule, column, SQL condition on the typed view) for every row rule.
+
+    With *raw_types* (the file's column types), a "cannot be read" rule is left
+    out for a column whose cells are already of the target type (a Parquet
+    TIMESTAMP, DOUBLE or BOOLEAN column): it cannot fire there.
+    """
+    rt = raw_types or {}
+
+    def native(c: str) -> bool:
+        t = rt.get(c, "VARCHAR")
+        k = _KIND[c]
+        if k == "timestamp":
+            return t.startswith("TIMESTAMP") or t == "DATE"
+        if k == "number":
+            return t in ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT") \
+                or t.startswith("DECIMAL")
+        if k == "flag":
+            return t == "BOOLEAN"
+        return False
+
+    def blank(c: str) -> str:
+        # a natively typed cell is blank exactly when its typed value is NULL: no text cast per row
+        return f"{c} IS NULL" if native(c) else f"NULLIF(trim(__raw_{c}), '') IS NULL"
+
     r: list[tuple[str, str, str]] = [
         ("required_value", "contact_id", "contact_id IS NULL"),
-        ("required_value", "offered_at", "offered_at IS NULL AND __raw_offered_at IS NULL"),
+        ("required_value", "offered_at", f"offered_at IS NULL AND {blank('offered_at')}"),
     ]
     for c in ("offered_at", "answered_at", "ended_at"):
-        r.append(("timestamp_unparseable", c, f"{c} IS NULL AND NULLIF(trim(__raw_{c}), '') IS NOT NULL"))
+        if not native(c):
+            r.append(("timestamp_unparseable", c, f"{c} IS NULL AND NOT ({blank(c)})"))
     for c in ("talk_sec", "hold_sec", "acw_sec", "csat"):
-        if c in cols:
-            r.append(("not_a_number", c, f"{c} IS NULL AND NULLIF(trim(__raw_{c}), '') IS NOT NULL"))
+        if c in cols and not native(c):
+            r.append(("not_a_number", c, f"{c} IS NULL AND NOT ({blank(c)})"))
     for c in ("abandoned", "transferred", "resolved"):
-        if c in cols:
-            r.append(("not_a_flag", c, f"{c} IS NULL AND NULLIF(trim(__raw_{c}), '') IS NOT NULL"))
-    r.append(("required_value", "abandoned", "abandoned IS NULL AND NULLIF(trim(__raw_abandoned), '') IS NULL"))
+        if c in cols and not native(c):
+            r.append(("not_a_flag", c, f"{c} IS NULL AND NOT ({blank(c)})"))
+    r.append(("required_value", "abandoned", f"abandoned IS NULL AND {blank('abandoned')}"))
     for c in ("talk_sec", "hold_sec", "acw_sec"):
         r.append(("negative_duration", c, f"{c} < 0"))
     r += [
         ("answered_before_offered", "answered_at", "answered_at < offered_at"),
         ("ended_before_start", "ended_at", "ended_at < coalesce(answered_at, offered_at)"),
         ("abandoned_answered", "abandoned",
-         "(abandoned AND answered_at IS NOT NULL) OR (NOT abandoned AND answered_at IS NULL "
-         "AND NULLIF(trim(__raw_answered_at), '') IS NULL)"),
+         f"(abandoned AND answered_at IS NOT NULL) OR (NOT abandoned AND answered_at IS NULL "
+         f"AND {blank('answered_at')})"),
     ]
     return r

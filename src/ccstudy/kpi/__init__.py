@@ -2,7 +2,8 @@
 
 * :mod:`ccstudy.kpi.params` — :class:`KpiParams`, the thresholds and options;
 * :mod:`ccstudy.kpi.definitions` — the KPI expressions (agent-, team-, centre-month);
-* :mod:`ccstudy.kpi.backends` — DuckDB (default) and Spark connections.
+* :mod:`ccstudy.kpi.backends` — DuckDB (default) and Spark connections;
+* :mod:`ccstudy.kpi.progress` — rows processed while a long query runs.
 
 Reading, validating and staging contact logs is :mod:`ccstudy.io.contacts`.
 The formulas are documented in ``docs/kpi-definitions.md``.
@@ -10,14 +11,18 @@ The formulas are documented in ``docs/kpi-definitions.md``.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import pandas as pd
 
 from ccstudy.kpi.params import KpiParams
 
+if TYPE_CHECKING:
+    from ccstudy.kpi.progress import OnProgress
+
 # Ibis is imported on first use (ccstudy.params reads KpiParams' defaults without loading an engine).
-_LAZY = {"COUNT_COLUMNS", "KPI_COLUMNS", "LEVELS", "aggregate", "enrich", "kpi_table"}
+_LAZY = {"COUNT_COLUMNS", "KPI_COLUMNS", "LEVELS", "aggregate", "aggregate_rows", "contact_rows", "enrich",
+         "kpi_table"}
 
 
 def __getattr__(name: str) -> Any:
@@ -27,33 +32,78 @@ def __getattr__(name: str) -> Any:
         return getattr(definitions, name)
     raise AttributeError(f"module 'ccstudy.kpi' has no attribute {name!r}")
 
-__all__ = ["KpiParams", "kpi_table", "enrich", "aggregate", "compute", "COUNT_COLUMNS", "KPI_COLUMNS",
-           "LEVELS", "to_agent_kpis", "to_centre_kpis"]
+__all__ = ["KpiParams", "kpi_table", "contact_rows", "enrich", "aggregate", "aggregate_rows", "compute",
+           "COUNT_COLUMNS", "KPI_COLUMNS", "LEVELS", "to_agent_kpis", "to_centre_kpis"]
 
 
 def compute(con: Any, contacts: Any, levels: Iterable[str] = ("agent", "team", "centre"),
-            params: KpiParams = KpiParams(), *, teams: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+            params: KpiParams = KpiParams(), *, teams: pd.DataFrame | None = None,
+            on_progress: "OnProgress | None" = None, total_rows: int | None = None) -> dict[str, pd.DataFrame]:
     """Execute the KPI tables of *levels* on *con* and return them as DataFrames.
 
-    *contacts* is an Ibis table of the canonical contact columns (see
-    :func:`ccstudy.io.contacts.read_contacts`); *teams* an ``agent_id, team``
-    frame used for team-month KPIs when the log has no ``team`` column.
-    Counts come back as int64, KPIs as float64 (NaN where a denominator is 0),
-    rows sorted by their keys.
+    Parameters
+    ----------
+    con
+        An Ibis connection (:func:`ccstudy.kpi.backends.connect`).
+    contacts
+        An Ibis table of the canonical contact columns (see
+        :func:`ccstudy.io.contacts.read_contacts`).
+    levels
+        Any of ``agent``, ``team``, ``centre``.
+    teams
+        An ``agent_id, team`` frame used for team-month KPIs when the log has
+        no ``team`` column.
+    on_progress
+        Called with :class:`ccstudy.kpi.progress.Progress` while the queries
+        run (rows processed, of *total_rows*): one phase per query.
+    total_rows
+        The log's rows (e.g. :func:`ccstudy.io.contacts.count_rows`, from the
+        Parquet metadata); counted with a query when progress is wanted and it
+        is not given.
+
+    Returns
+    -------
+    dict
+        level -> table.  Counts come back as int64, KPIs as float64 (NaN where a
+        denominator is 0), rows sorted by their keys.
+
+    Notes
+    -----
+    The per-contact flags and the repeat-contact window (the costly part) are
+    computed once: with several levels they are cached on the engine (a DuckDB
+    temporary table, a cached Spark DataFrame) and each level aggregates the
+    cached rows; with one level everything is one query.
     """
     import ibis
 
-    from ccstudy.kpi.definitions import LEVELS, kpi_table
+    from ccstudy.kpi.definitions import LEVELS, aggregate_rows, contact_rows
+    from ccstudy.kpi.progress import Phase, watch_query
 
     levels = list(levels)
+    for level in levels:
+        if level not in LEVELS:
+            raise ValueError(f"level must be one of {', '.join(LEVELS)}; got {level!r}")
+    if on_progress is not None and total_rows is None:
+        total_rows = int(con.execute(contacts.count()))
     out: dict[str, pd.DataFrame] = {}
     tm = None
     if teams is not None and "team" in levels and "team" not in contacts.columns:
         tm = ibis.memtable(teams[["agent_id", "team"]].astype(str))
-    for level in levels:
-        expr = kpi_table(contacts, level, params, teams=tm)  # type: ignore[arg-type]
-        df = con.execute(expr)
-        out[level] = _tidy(df, LEVELS[level])
+    rows = contact_rows(contacts, params)
+    cached = None
+    if len(levels) > 1:
+        with watch_query(con, Phase(on_progress, "contacts", total_rows)):
+            cached = rows = rows.cache()
+    try:
+        for level in levels:
+            expr = aggregate_rows(rows, level, params, teams=tm)  # type: ignore[arg-type]
+            with watch_query(con, Phase(on_progress, f"{level}-month", total_rows)):
+                # DuckDB: Arrow straight to pandas (_tidy sets the types), skipping Ibis's per-column conversion
+                df = con.to_pyarrow(expr).to_pandas() if con.name == "duckdb" else con.execute(expr)
+            out[level] = _tidy(df, LEVELS[level])
+    finally:
+        if cached is not None:
+            cached.release()
     return out
 
 

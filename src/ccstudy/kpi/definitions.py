@@ -35,7 +35,7 @@ from ccstudy.kpi.params import KpiParams
 
 __all__ = [
     "CONTACT_COLUMNS", "OPTIONAL_COLUMNS", "COUNT_COLUMNS", "KPI_COLUMNS", "LEVELS",
-    "enrich", "aggregate", "kpi_table",
+    "contact_rows", "enrich", "aggregate", "aggregate_rows", "kpi_table",
 ]
 
 #: Canonical contact columns: name -> (Ibis type, required).
@@ -82,36 +82,37 @@ def _i(cond: ir.BooleanValue) -> ir.IntegerValue:
     return ibis.ifelse(cond.fill_null(False), 1, 0).cast("int64")
 
 
-def enrich(t: ir.Table, params: KpiParams = KpiParams()) -> ir.Table:
-    """Add the per-contact indicators the KPIs count.
+def _seconds(ts: ir.TimestampValue) -> ir.IntegerValue:
+    """Whole epoch seconds of *ts*, fractions truncated (DuckDB's ``epoch()`` alone would round them)."""
+    return ts.truncate("s").epoch_seconds().cast("int64")
 
-    Added columns: ``month`` (``YYYY-MM`` of the offered time), ``wait_sec``,
-    ``is_answered``, ``is_abandoned``, ``is_short_abandon``, ``is_within_sl``,
-    ``in_sl_denominator``, ``handle_sec``, ``is_fcr_eligible``, ``has_repeat``,
-    ``is_fcr_resolved``, ``is_transferred``, ``has_csat``, ``is_csat_top``, ``csat_value``
-    (indicators are 0/1 integers, so that a sum counts them).
+
+def _month_text(key: ir.IntegerValue) -> ir.StringValue:
+    """``YYYY-MM`` from the integer month key ``year * 100 + month``."""
+    m = key % 100
+    return (key // 100).cast("string") + ibis.ifelse(m < 10, "-0", "-") + m.cast("string")
+
+
+def contact_rows(t: ir.Table, params: KpiParams = KpiParams()) -> ir.Table:
+    """One narrow row per contact: its group keys and the flags the KPIs count.
+
+    Columns: ``agent_id`` (and ``team`` when the log has it), ``month_key``
+    (``year * 100 + month`` of the offered time, an integer: grouping by it is
+    cheaper than by text; :func:`aggregate` turns it into ``YYYY-MM``), the
+    boolean flags ``answered``, ``abandoned``, ``short_abandon``, ``within_sl``,
+    ``in_sl_denominator``, ``fcr_eligible``, ``fcr_resolved``, ``transferred``,
+    and ``handle_sec`` (NULL unless answered) and ``csat``.
+
+    The repeat contact is found with ``lead()`` over the customer's contacts
+    (ordered by offered second, then contact id).  Only the columns the window
+    must carry go through it: the flags are computed first, so the engine sorts
+    a few narrow columns instead of the whole contact row.
     """
     p = params
-    offered_s = t.offered_at.epoch_seconds().cast("int64")
-    answered_s = t.answered_at.epoch_seconds().cast("int64")
-    ended_s = t.ended_at.epoch_seconds().cast("int64")
+    offered_s = _seconds(t.offered_at)
     abandoned = t.abandoned.fill_null(False)
     answered = ~abandoned
-    wait = ibis.ifelse(answered, answered_s - offered_s, ended_s - offered_s)
-    month = (t.offered_at.year().cast("string") + ibis.literal("-")
-             + t.offered_at.month().cast("string").lpad(2, "0"))
-
-    # FCR: the customer's next contact (optionally in the same queue; optionally answered ones only).
-    keys = [t.customer_id]
-    if p.repeat_scope == "customer_queue":
-        keys.append(t.queue)
-    if not p.repeat_counts_abandoned:
-        keys.append(abandoned)  # an answered contact's partition then holds only answered contacts
-    w = ibis.window(group_by=keys, order_by=[offered_s, t.contact_id])
-    next_s = offered_s.lead().over(w)
-    has_repeat = next_s.notnull() & ((next_s - offered_s) <= p.repeat_window_sec)
-    eligible = answered & t.customer_id.notnull()
-
+    wait = ibis.ifelse(answered, _seconds(t.answered_at), _seconds(t.ended_at)) - offered_s
     short = abandoned & (wait < p.short_abandon_sec)
     within = answered & (wait <= p.sl_threshold_sec)
     if p.sl_denominator == "offered":
@@ -124,10 +125,73 @@ def enrich(t: ir.Table, params: KpiParams = KpiParams()) -> ir.Table:
         in_den = answered
     handle = ibis.ifelse(answered, t.talk_sec.fill_null(0) + t.hold_sec.fill_null(0) + t.acw_sec.fill_null(0),
                          ibis.null("float64"))
+    csat = t.csat.cast("float64") if "csat" in t.columns else ibis.null("float64")
+    keep = {"team": t.team} if "team" in t.columns else {}
+    scope = {"queue": t.queue} if p.repeat_scope == "customer_queue" else {}
+    n = t.select(
+        agent_id=t.agent_id, **keep,
+        month_key=(t.offered_at.year() * 100 + t.offered_at.month()).cast("int32"),
+        customer_id=t.customer_id, contact_id=t.contact_id, **scope,
+        offered_s=offered_s,
+        answered=answered,
+        abandoned=abandoned,
+        short_abandon=short.fill_null(False),
+        within_sl=within.fill_null(False),
+        in_sl_denominator=in_den.fill_null(False),
+        fcr_eligible=answered & t.customer_id.notnull(),
+        transferred=(answered & t.transferred.fill_null(False)),
+        handle_sec=handle,
+        csat=csat,
+    )
+    # FCR: the customer's next contact (optionally in the same queue; optionally answered ones only).
+    keys = [n.customer_id]
+    if p.repeat_scope == "customer_queue":
+        keys.append(n.queue)
+    if not p.repeat_counts_abandoned:
+        keys.append(n.abandoned)  # an answered contact's partition then holds only answered contacts
+    w = ibis.window(group_by=keys, order_by=[n.offered_s, n.contact_id])
+    next_s = n.offered_s.lead().over(w)
+    repeat = (next_s - n.offered_s <= p.repeat_window_sec).fill_null(False)
+    n = n.mutate(fcr_resolved=n.fcr_eligible & ~repeat)
+    return n.drop("customer_id", "contact_id", "offered_s", *scope)
+
+
+def enrich(t: ir.Table, params: KpiParams = KpiParams()) -> ir.Table:
+    """Add the per-contact indicators the KPIs count (a readable, wide view of :func:`contact_rows`).
+
+    Added columns: ``month`` (``YYYY-MM`` of the offered time), ``wait_sec``,
+    ``is_answered``, ``is_abandoned``, ``is_short_abandon``, ``is_within_sl``,
+    ``in_sl_denominator``, ``handle_sec``, ``is_fcr_eligible``, ``has_repeat``,
+    ``is_fcr_resolved``, ``is_transferred``, ``has_csat``, ``is_csat_top``, ``csat_value``
+    (indicators are 0/1 integers, so that a sum counts them).  The KPI tables
+    are computed from :func:`contact_rows`, which holds the same flags in a
+    narrower form; both follow ``docs/kpi-definitions.md``.
+    """
+    p = params
+    offered_s = _seconds(t.offered_at)
+    abandoned = t.abandoned.fill_null(False)
+    answered = ~abandoned
+    wait = ibis.ifelse(answered, _seconds(t.answered_at), _seconds(t.ended_at)) - offered_s
+    keys = [t.customer_id]
+    if p.repeat_scope == "customer_queue":
+        keys.append(t.queue)
+    if not p.repeat_counts_abandoned:
+        keys.append(abandoned)
+    w = ibis.window(group_by=keys, order_by=[offered_s, t.contact_id])
+    next_s = offered_s.lead().over(w)
+    has_repeat = next_s.notnull() & ((next_s - offered_s) <= p.repeat_window_sec)
+    eligible = answered & t.customer_id.notnull()
+    short = abandoned & (wait < p.short_abandon_sec)
+    within = answered & (wait <= p.sl_threshold_sec)
+    in_den = {"offered": ibis.literal(True), "exclude_short_abandons": ~short,
+              "exclude_abandons_within_threshold": ~(abandoned & (wait <= p.sl_threshold_sec)),
+              "answered": answered}[p.sl_denominator]
+    handle = ibis.ifelse(answered, t.talk_sec.fill_null(0) + t.hold_sec.fill_null(0) + t.acw_sec.fill_null(0),
+                         ibis.null("float64"))
     has_csat = t.csat.notnull() if "csat" in t.columns else ibis.literal(False)
     csat = t.csat if "csat" in t.columns else ibis.null("float64")
     return t.mutate(
-        month=month,
+        month=_month_text((t.offered_at.year() * 100 + t.offered_at.month()).cast("int32")),
         wait_sec=wait,
         is_answered=_i(answered),
         is_abandoned=_i(abandoned),
@@ -149,24 +213,33 @@ def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
     return num.cast("float64") / den.cast("float64").nullif(0)
 
 
-def aggregate(e: ir.Table, by: tuple[str, ...] | list[str]) -> ir.Table:
-    """Counts and KPIs per group of an :func:`enrich`-ed table, sorted by the group keys."""
-    g = e.group_by(list(by)).aggregate(
-        offered=e.count(),
-        answered=e.is_answered.sum(),
-        abandoned=e.is_abandoned.sum(),
-        short_abandons=e.is_short_abandon.sum(),
-        answered_within_sl=e.is_within_sl.sum(),
-        sl_denominator=e.in_sl_denominator.sum(),
-        handle_sec_total=e.handle_sec.sum().fill_null(0),
-        fcr_eligible=e.is_fcr_eligible.sum(),
-        fcr_resolved=e.is_fcr_resolved.sum(),
-        transferred=e.is_transferred.sum(),
-        csat_n=e.has_csat.sum(),
-        csat_top=e.is_csat_top.sum(),
-        csat_total=e.csat_value.sum().fill_null(0),
+def aggregate(r: ir.Table, by: tuple[str, ...] | list[str], params: KpiParams = KpiParams()) -> ir.Table:
+    """Counts and KPIs per group of :func:`contact_rows` (rows in no particular order).
+
+    ``month`` in *by* groups by the integer ``month_key`` and is written
+    ``YYYY-MM`` after the aggregation (on one row per group, not per contact).
+    """
+    keys = ["month_key" if k == "month" else k for k in by]
+    g = r.group_by(keys).aggregate(
+        offered=r.count(),
+        answered=r.count(where=r.answered),
+        abandoned=r.count(where=r.abandoned),
+        short_abandons=r.count(where=r.short_abandon),
+        answered_within_sl=r.count(where=r.within_sl),
+        sl_denominator=r.count(where=r.in_sl_denominator),
+        handle_sec_total=r.handle_sec.sum().fill_null(0),
+        fcr_eligible=r.count(where=r.fcr_eligible),
+        fcr_resolved=r.count(where=r.fcr_resolved),
+        transferred=r.count(where=r.transferred),
+        csat_n=r.csat.count(),
+        csat_top=r.count(where=(r.csat >= params.csat_top_box_min).fill_null(False)),
+        csat_total=r.csat.sum().fill_null(0),
     )
-    g = g.mutate(
+    # one projection: the keys (month written YYYY-MM), the counts, the KPIs; no ORDER BY here (compute()
+    # sorts the few rows in pandas; on Spark a sort is one more shuffle)
+    out = {k: (_month_text(g.month_key) if k == "month" else g[k]) for k in by}
+    out.update({c: g[c] for c in COUNT_COLUMNS})
+    out.update(
         answer_rate=_ratio(g.answered, g.offered),
         abandon_rate=_ratio(g.abandoned, g.offered),
         abandon_rate_excl_short=_ratio(g.abandoned - g.short_abandons, g.offered - g.short_abandons),
@@ -177,7 +250,7 @@ def aggregate(e: ir.Table, by: tuple[str, ...] | list[str]) -> ir.Table:
         csat=_ratio(g.csat_top, g.csat_n),
         csat_mean=_ratio(g.csat_total, g.csat_n),
     )
-    return g.select(*by, *COUNT_COLUMNS, *KPI_COLUMNS).order_by(list(by))
+    return g.select(**out)
 
 
 def kpi_table(t: ir.Table, level: Literal["agent", "team", "centre"], params: KpiParams = KpiParams(),
@@ -192,13 +265,20 @@ def kpi_table(t: ir.Table, level: Literal["agent", "team", "centre"], params: Kp
     """
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}; got {level!r}")
-    e = enrich(t, params)
+    return aggregate_rows(contact_rows(t, params), level, params, teams=teams)
+
+
+def aggregate_rows(r: ir.Table, level: Literal["agent", "team", "centre"], params: KpiParams = KpiParams(),
+                   *, teams: ir.Table | None = None) -> ir.Table:
+    """The KPI table of one *level* from :func:`contact_rows` (which several levels can share)."""
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}; got {level!r}")
     if level == "centre":
-        return aggregate(e, LEVELS["centre"])
-    e = e.filter(e.agent_id.notnull())
-    if level == "team" and "team" not in e.columns:
+        return aggregate(r, LEVELS["centre"], params)
+    r = r.filter(r.agent_id.notnull())
+    if level == "team" and "team" not in r.columns:
         if teams is None:
             raise ValueError("team-month KPIs need a team: a 'team' column in the contact log or teams=(agent_id, team)")
         tm = teams.select(agent_id=teams.agent_id.cast("string"), team=teams.team.cast("string"))
-        e = e.left_join(tm, "agent_id").drop("agent_id_right")
-    return aggregate(e, LEVELS[level])
+        r = r.left_join(tm, "agent_id").drop("agent_id_right")
+    return aggregate(r, LEVELS[level], params)
