@@ -205,15 +205,18 @@ def _clean(checked: Checked, params: Any, contact_kpis: ContactKpis | None = Non
 
     min_contacts = int(params.get("cleaning.min_contacts_per_month", 30) or 0)
     kld = loaded.get("agent_kpis")
-    if kld is not None and kld.typed is not None:
-        kp = drop_low_contacts(kld.typed, min_contacts, kld.file, log_)
-        tables["agent_kpis"] = _finish(kp, "agent_kpis", params)
-    elif contact_kpis is not None:  # agent-month KPIs computed from the contact log
+    kfile = kld.typed if kld is not None and kld.typed is not None else None
+    if contact_kpis is not None:  # agent-month KPIs computed from the contact log
         from ccstudy.kpi import to_agent_kpis
 
         derived = to_agent_kpis(contact_kpis.tables["agent"])
+        if kfile is not None:  # what the log cannot give (QA scores), joined on agent and month
+            derived = _join_file_columns(derived, kfile, ("agent_id", "month"), kld.file, contact_kpis.file, log_)
         derived[ROW] = np.arange(1, len(derived) + 1)  # row of the agent-month table, for the cleaning log
         kp = drop_low_contacts(derived, min_contacts, f"{contact_kpis.file} (agent-month KPIs)", log_)
+        tables["agent_kpis"] = _finish(kp, "agent_kpis", params)
+    elif kfile is not None:
+        kp = drop_low_contacts(kfile, min_contacts, kld.file, log_)
         tables["agent_kpis"] = _finish(kp, "agent_kpis", params)
 
     for name in ("centre_kpis", "training", "staff_survey", "customer_survey"):
@@ -222,8 +225,14 @@ def _clean(checked: Checked, params: Any, contact_kpis: ContactKpis | None = Non
     if contact_kpis is not None:
         from ccstudy.kpi import to_centre_kpis
 
-        if "centre_kpis" not in tables:
-            tables["centre_kpis"] = to_centre_kpis(contact_kpis.tables["centre"])
+        centre = to_centre_kpis(contact_kpis.tables["centre"])
+        if "centre_kpis" in tables:  # the HR series (headcount, leavers, attrition), by month
+            hr = tables["centre_kpis"]
+            centre = centre.merge(hr, on="month", how="outer", validate="one_to_one")
+            order = [c.name for c in schema_for("centre_kpis").columns if c.name in centre.columns]
+            centre = centre[order + [c for c in centre.columns if c not in order]]
+            centre = centre.sort_values("month", kind="stable").reset_index(drop=True)
+        tables["centre_kpis"] = centre
         for level, t in contact_kpis.tables.items():  # every count and KPI, for readers who recompute
             tables[f"contact_kpis_{level}_month"] = t
 
@@ -238,6 +247,27 @@ def _clean(checked: Checked, params: Any, contact_kpis: ContactKpis | None = Non
         summary["kpi"] = contact_kpis.options
     return IntakeResult(tables=tables, cleaning_log=clog, encodings=encodings, summary=summary,
                         report=checked.report)
+
+
+def _join_file_columns(derived: pd.DataFrame, file_table: pd.DataFrame, keys: tuple[str, ...], file: str,
+                       log_file: str, log_: CleaningLog) -> pd.DataFrame:
+    """The columns of an input file that a contact log cannot give, joined on *keys* to the derived table.
+
+    Validation has made sure the file repeats no KPI of the log (rule ``kpi_in_both``) and no key.
+    A file row whose key the log does not have (e.g. a QA score for an agent-month without
+    contacts) cannot be used: it is dropped and logged (rule ``no_contacts``).
+    """
+    extra = [c for c in file_table.columns if c not in keys and c != ROW]
+    right = file_table[[*keys, ROW, *extra]].rename(columns={ROW: "_file_row"})
+    for k in keys:
+        right[k] = right[k].astype(str)
+    out = derived.merge(right, on=list(keys), how="left", validate="one_to_one", sort=False)
+    unmatched = ~right.set_index(list(keys)).index.isin(derived.set_index(list(keys)).index)
+    if unmatched.any():
+        rows = right.loc[unmatched, "_file_row"].to_numpy()
+        log_.add(file, rows, "*", [f"{'/'.join(str(v) for v in r)}" for r in right.loc[unmatched, list(keys)].itertuples(
+            index=False)], "dropped", "no_contacts")
+    return out.drop(columns="_file_row")
 
 
 # --------------------------------------------------------------------------- table finishing
