@@ -245,8 +245,12 @@ def test_minimal_study_without_optional_inputs_or_control_group(tmp_path):
 
     params_path = copy_study(ROOT / "params" / "default.yaml", tmp_path)
     text = params_path.read_text(encoding="utf-8")
-    for name in ("centre_kpis", "training", "staff_survey", "customer_survey"):
+    # The default study's contact log gives the centre KPIs too, so it goes as well; its agent KPIs
+    # file then holds QA scores only, and validity.kpis falls back to the default list, narrowed to them.
+    for name in ("contacts", "centre_kpis", "training", "staff_survey", "customer_survey"):
         text = re.sub(rf"\n  {name}: .*", "", text)
+    assert "  kpis: [fcr, csat, qa_score, aht_sec]\n" in text
+    text = text.replace("  kpis: [fcr, csat, qa_score, aht_sec]\n", "")
     params_path.write_text(text, encoding="utf-8")
     roster = tmp_path / "data" / "raw" / "default" / "roster.csv"
     roster.write_text(roster.read_text(encoding="utf-8").replace(",control,", ",trained,"), encoding="utf-8")
