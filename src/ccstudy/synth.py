@@ -811,6 +811,23 @@ def agent_month_plan(seed: int = DEFAULT_SEED) -> tuple[pd.DataFrame, pd.DataFra
     return plan, centre
 
 
+def preaggregated_agent_kpis(seed: int = DEFAULT_SEED) -> pd.DataFrame:
+    """The default study's agent-month KPIs as one pre-aggregated ``agent_kpis`` table.
+
+    ``agent_id, month, contacts, fcr, csat, answer_rate, aht_sec, qa_score``: the
+    values the contact log gives (computed from the plan's counts, so without
+    building the log), for a study that has agent KPIs but no contact log.
+    """
+    plan, _ = agent_month_plan(seed)
+    n = plan["answered"].astype("float64")
+    return pd.DataFrame({
+        "agent_id": plan["agent_id"], "month": plan["month"], "contacts": plan["answered"],
+        "fcr": plan["resolved"] / n, "csat": plan["csat_top"] / n,
+        "answer_rate": n / (n + plan["ring_abandons"]), "aht_sec": plan["handle_sec"] / n,
+        "qa_score": plan["qa_score"],
+    })
+
+
 def generate(seed: int = DEFAULT_SEED, *, contacts: bool = False) -> dict[str, pd.DataFrame]:
     """Generate every raw table of the default study in memory.
 

@@ -94,3 +94,13 @@ def test_repeats_are_chains_of_one_customer(shipped):
     nxt = log.groupby("customer_id")["offered_at"].shift(-1)
     gap = (nxt - log["offered_at"]).dt.total_seconds()
     assert (gap.dropna() > 0).all() and (gap.dropna() <= synth.REPEAT_WINDOW_SEC).all()
+
+
+def test_preaggregated_agent_kpis_are_the_logs(shipped):
+    """synth.preaggregated_agent_kpis (a study without the log) gives what the log gives."""
+    pre = synth.preaggregated_agent_kpis(synth.DEFAULT_SEED)
+    m = pre.merge(shipped["agent"], on=["agent_id", "month"], suffixes=("", "_log"))
+    assert len(m) == len(pre) == len(shipped["agent"])
+    assert (m["contacts"] == m["answered"]).all()
+    for c in ("fcr", "csat", "answer_rate", "aht_sec"):
+        assert np.allclose(m[c], m[f"{c}_log"], rtol=1e-12, atol=0), c
