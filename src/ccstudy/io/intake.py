@@ -87,7 +87,11 @@ def clean_checked(checked: Checked, params: Any) -> IntakeResult:
         raise InputValidationError(checked.report)
     contact_kpis = None
     if params.input_path("contacts") is not None:
-        contact_kpis = contact_kpi_tables(params, checked)
+        import tempfile
+
+        # nothing is written: the log is staged in a temporary folder, gone once its KPIs are computed
+        with tempfile.TemporaryDirectory(prefix="ccstudy-contacts-") as tmp:
+            contact_kpis = contact_kpi_tables(params, checked, staging_dir=Path(tmp))
         if not checked.report.ok:
             raise InputValidationError(checked.report)
     return _clean(checked, params, contact_kpis)
@@ -103,11 +107,12 @@ class ContactKpis:
     file: str                         # how the log is named in messages and the cleaning log
 
 
-def contact_kpi_tables(params: Any, checked: Checked) -> ContactKpis | None:
+def contact_kpi_tables(params: Any, checked: Checked, *, staging_dir: Path | None = None) -> ContactKpis | None:
     """Stage ``inputs.contacts`` and compute its agent-, team- and centre-month KPIs.
 
     Problems (missing file or column, agent ids not in the roster) are added to
     ``checked.report``; None is returned then.  The engine is ``kpi.backend``.
+    The staged copy of the log goes to *staging_dir* (default ``params.processed_dir``).
     """
     import dataclasses as dc
 
@@ -120,7 +125,7 @@ def contact_kpi_tables(params: Any, checked: Checked) -> ContactKpis | None:
     spec = params.get("inputs.contacts", {}) or {}
     label = str(spec.get("file", path.name))
     try:
-        staging = stage_contacts(path, Path(params.processed_dir) / "contacts.parquet",
+        staging = stage_contacts(path, Path(staging_dir or params.processed_dir) / "contacts.parquet",
                                  columns=spec.get("columns"), fmt=spec.get("format"),
                                  timestamp_format=spec.get("timestamp_format"), delimiter=spec.get("delimiter"))
     except ContactLogError as exc:
