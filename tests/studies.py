@@ -50,6 +50,18 @@ def _rewrite_csv(path: Path, columns: dict[str, dict[str, str]]) -> None:
     path.write_text(buf.getvalue(), encoding="utf-8")
 
 
+def _rewrite_parquet(path: Path, column: str, mapping: dict[str, str]) -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    t = pq.read_table(path)
+    col = t.column(column).cast(pa.string())
+    for old, new in mapping.items():
+        col = pc.if_else(pc.equal(col, old), pa.scalar(new), col)
+    pq.write_table(t.set_column(t.schema.get_field_index(column), column, col), path, compression="zstd")
+
+
 def hostile_study(dest: Path, teams: dict[str, str] = HOSTILE_TEAMS,
                   agents: dict[str, str] = HOSTILE_AGENTS) -> Path:
     """A copy of the default study whose team and agent names are *teams* / *agents*; returns its params path.
@@ -60,6 +72,8 @@ def hostile_study(dest: Path, teams: dict[str, str] = HOSTILE_TEAMS,
     params = load_params(params_path)
     for f in sorted(params.input_dir.glob("*.csv")):
         _rewrite_csv(f, {"team": teams, "agent_id": agents, "mentor": agents, "mentee": agents})
+    for f in sorted((params.input_dir / "contacts").glob("*.parquet")):  # the contact log names agents too
+        _rewrite_parquet(f, "agent_id", agents)
     raw = yaml.safe_load(params_path.read_text(encoding="utf-8"))
     focus = teams.get("VIP", "VIP")
     raw["training"]["focus_team"] = focus

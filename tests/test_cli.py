@@ -63,6 +63,8 @@ def test_synth_writes_files(tmp_path):
     r = runner.invoke(app, ["synth", "--out", str(tmp_path / "raw")])
     assert r.exit_code == 0, r.output
     assert (tmp_path / "raw" / "responses.csv").is_file()
+    logs = sorted((tmp_path / "raw" / "contacts").glob("contacts-*.parquet"))
+    assert len(logs) == 25  # the contact log, one file a month
 
 
 def _edit_params(params: Path, old: str, new: str) -> int:

@@ -12,9 +12,12 @@ def test_committed_raw_data_regenerates_byte_identically(tmp_path):
     seed = load_params(ROOT / "params" / "default.yaml").seed
     res = synth.write(tmp_path, seed=seed)
     committed = ROOT / "data" / "raw" / "default"
-    assert sorted(p.name for p in committed.glob("*.csv")) == sorted(p.name for p in res.files.values())
-    for path in res.files.values():
-        assert path.read_bytes() == (committed / path.name).read_bytes(), f"{path.name} differs from the committed file"
+    shipped = sorted([p.name for p in committed.glob("*.csv")]
+                     + [f"contacts/{p.name}" for p in (committed / "contacts").glob("*.parquet")])
+    assert shipped == sorted(res.files)
+    assert len([k for k in res.files if k.startswith("contacts/")]) == 25  # one file per month, 2016-03 .. 2018-03
+    for name, path in res.files.items():
+        assert path.read_bytes() == (committed / name).read_bytes(), f"{name} differs from the committed file"
 
 
 def test_other_seed_gives_other_data(tmp_path):
@@ -35,6 +38,9 @@ def test_study_shape():
     wa = set(items.loc[items["dimension"] == "work_ability", "competency"])
     assert {"interpersonal_skills", "affinity", "comprehension"} <= wa
     assert items["reverse"].sum() >= 3
-    assert t["agent_kpis"]["month"].nunique() == 24
+    # the QA scores (agent_kpis.csv) and the contact log cover the centre series' 25 months
+    assert t["agent_kpis"]["month"].nunique() == 25
+    assert list(t["agent_kpis"].columns) == ["agent_id", "month", "qa_score"]
+    assert list(t["centre_kpis"].columns) == ["month", "headcount", "leavers", "attrition"]
     c = t["centre_kpis"]
     assert c["month"].iloc[0] == "2016-03" and c["month"].iloc[-1] == "2018-03"

@@ -324,7 +324,8 @@ def init(study: str = typer.Argument(..., help="Study id: letters, digits, '_', 
 
 
 @app.command()
-def synth(out: Path = typer.Option(Path("data/raw/default"), "--out", help="Folder for the CSV files"),
+def synth(out: Path = typer.Option(Path("data/raw/default"), "--out",
+                                   help="Folder for the CSV files and the contacts/ log"),
           seed: int = typer.Option(20160301, "--seed"),
           contacts: int = typer.Option(0, "--contacts", min=0,
                                        help="Write a contact log of N contacts (Parquet, one file per month) "
@@ -340,7 +341,7 @@ def synth(out: Path = typer.Option(Path("data/raw/default"), "--out", help="Fold
     res = synth_mod.write(out, seed=seed)
     table = Table("file", "rows")
     for name, path in res.files.items():
-        table.add_row(str(path), str(sum(1 for _ in open(path, encoding="utf-8")) - 1))
+        table.add_row(str(path), f"{res.rows[name]:,}")
     console.print(table)
 
 

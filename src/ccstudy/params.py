@@ -302,10 +302,12 @@ INPUTS: tuple[Input, ...] = (
     Input("responses", "questionnaire answers: one row per agent and wave (wide) or per agent, wave and item (long)",
           required=True, defaults={"layout": "wide"}, example="responses.csv"),
     Input("roster", "one row per agent: team, hire/exit dates, trained/control group", example="roster.csv"),
-    Input("agent_kpis", "one row per agent and month: contacts, FCR, CSAT, QA score, AHT",
+    Input("agent_kpis", "one row per agent and month: contacts, FCR, CSAT, QA score, AHT; with inputs.contacts "
+          "only what a contact log cannot give (agent_id, month, qa_score), joined to the KPIs computed from the log",
           defaults={"rate_scale": "fraction"}, example="agent_kpis.csv"),
-    Input("centre_kpis", "one row per month for the whole centre", defaults={"rate_scale": "percent"},
-          example="centre_kpis.csv"),
+    Input("centre_kpis", "one row per month for the whole centre; with inputs.contacts only what a contact log "
+          "cannot give (month, headcount, leavers, attrition), joined to the centre-month KPIs of the log",
+          defaults={"rate_scale": "percent"}, example="centre_kpis.csv"),
     Input("training", "one row per trainee: dates, attendance, rating", example="training.csv"),
     Input("staff_survey", "staff satisfaction pulse, one row per team and month",
           defaults={"rate_scale": "percent"}, example="staff_survey.csv"),

@@ -87,7 +87,11 @@ def clean_checked(checked: Checked, params: Any) -> IntakeResult:
         raise InputValidationError(checked.report)
     contact_kpis = None
     if params.input_path("contacts") is not None:
-        contact_kpis = contact_kpi_tables(params, checked)
+        import tempfile
+
+        # nothing is written: the log is staged in a temporary folder, gone once its KPIs are computed
+        with tempfile.TemporaryDirectory(prefix="ccstudy-contacts-") as tmp:
+            contact_kpis = contact_kpi_tables(params, checked, staging_dir=Path(tmp))
         if not checked.report.ok:
             raise InputValidationError(checked.report)
     return _clean(checked, params, contact_kpis)
@@ -103,11 +107,12 @@ class ContactKpis:
     file: str                         # how the log is named in messages and the cleaning log
 
 
-def contact_kpi_tables(params: Any, checked: Checked) -> ContactKpis | None:
+def contact_kpi_tables(params: Any, checked: Checked, *, staging_dir: Path | None = None) -> ContactKpis | None:
     """Stage ``inputs.contacts`` and compute its agent-, team- and centre-month KPIs.
 
     Problems (missing file or column, agent ids not in the roster) are added to
     ``checked.report``; None is returned then.  The engine is ``kpi.backend``.
+    The staged copy of the log goes to *staging_dir* (default ``params.processed_dir``).
     """
     import dataclasses as dc
 
@@ -120,7 +125,7 @@ def contact_kpi_tables(params: Any, checked: Checked) -> ContactKpis | None:
     spec = params.get("inputs.contacts", {}) or {}
     label = str(spec.get("file", path.name))
     try:
-        staging = stage_contacts(path, Path(params.processed_dir) / "contacts.parquet",
+        staging = stage_contacts(path, Path(staging_dir or params.processed_dir) / "contacts.parquet",
                                  columns=spec.get("columns"), fmt=spec.get("format"),
                                  timestamp_format=spec.get("timestamp_format"), delimiter=spec.get("delimiter"))
     except ContactLogError as exc:
@@ -205,15 +210,18 @@ def _clean(checked: Checked, params: Any, contact_kpis: ContactKpis | None = Non
 
     min_contacts = int(params.get("cleaning.min_contacts_per_month", 30) or 0)
     kld = loaded.get("agent_kpis")
-    if kld is not None and kld.typed is not None:
-        kp = drop_low_contacts(kld.typed, min_contacts, kld.file, log_)
-        tables["agent_kpis"] = _finish(kp, "agent_kpis", params)
-    elif contact_kpis is not None:  # agent-month KPIs computed from the contact log
+    kfile = kld.typed if kld is not None and kld.typed is not None else None
+    if contact_kpis is not None:  # agent-month KPIs computed from the contact log
         from ccstudy.kpi import to_agent_kpis
 
         derived = to_agent_kpis(contact_kpis.tables["agent"])
+        if kfile is not None:  # what the log cannot give (QA scores), joined on agent and month
+            derived = _join_file_columns(derived, kfile, ("agent_id", "month"), kld.file, contact_kpis.file, log_)
         derived[ROW] = np.arange(1, len(derived) + 1)  # row of the agent-month table, for the cleaning log
         kp = drop_low_contacts(derived, min_contacts, f"{contact_kpis.file} (agent-month KPIs)", log_)
+        tables["agent_kpis"] = _finish(kp, "agent_kpis", params)
+    elif kfile is not None:
+        kp = drop_low_contacts(kfile, min_contacts, kld.file, log_)
         tables["agent_kpis"] = _finish(kp, "agent_kpis", params)
 
     for name in ("centre_kpis", "training", "staff_survey", "customer_survey"):
@@ -222,8 +230,14 @@ def _clean(checked: Checked, params: Any, contact_kpis: ContactKpis | None = Non
     if contact_kpis is not None:
         from ccstudy.kpi import to_centre_kpis
 
-        if "centre_kpis" not in tables:
-            tables["centre_kpis"] = to_centre_kpis(contact_kpis.tables["centre"])
+        centre = to_centre_kpis(contact_kpis.tables["centre"])
+        if "centre_kpis" in tables:  # the HR series (headcount, leavers, attrition), by month
+            hr = tables["centre_kpis"]
+            centre = centre.merge(hr, on="month", how="outer", validate="one_to_one")
+            order = [c.name for c in schema_for("centre_kpis").columns if c.name in centre.columns]
+            centre = centre[order + [c for c in centre.columns if c not in order]]
+            centre = centre.sort_values("month", kind="stable").reset_index(drop=True)
+        tables["centre_kpis"] = centre
         for level, t in contact_kpis.tables.items():  # every count and KPI, for readers who recompute
             tables[f"contact_kpis_{level}_month"] = t
 
@@ -238,6 +252,27 @@ def _clean(checked: Checked, params: Any, contact_kpis: ContactKpis | None = Non
         summary["kpi"] = contact_kpis.options
     return IntakeResult(tables=tables, cleaning_log=clog, encodings=encodings, summary=summary,
                         report=checked.report)
+
+
+def _join_file_columns(derived: pd.DataFrame, file_table: pd.DataFrame, keys: tuple[str, ...], file: str,
+                       log_file: str, log_: CleaningLog) -> pd.DataFrame:
+    """The columns of an input file that a contact log cannot give, joined on *keys* to the derived table.
+
+    Validation has made sure the file repeats no KPI of the log (rule ``kpi_in_both``) and no key.
+    A file row whose key the log does not have (e.g. a QA score for an agent-month without
+    contacts) cannot be used: it is dropped and logged (rule ``no_contacts``).
+    """
+    extra = [c for c in file_table.columns if c not in keys and c != ROW]
+    right = file_table[[*keys, ROW, *extra]].rename(columns={ROW: "_file_row"})
+    for k in keys:
+        right[k] = right[k].astype(str)
+    out = derived.merge(right, on=list(keys), how="left", validate="one_to_one", sort=False)
+    unmatched = ~right.set_index(list(keys)).index.isin(derived.set_index(list(keys)).index)
+    if unmatched.any():
+        rows = right.loc[unmatched, "_file_row"].to_numpy()
+        log_.add(file, rows, "*", [f"{'/'.join(str(v) for v in r)}" for r in right.loc[unmatched, list(keys)].itertuples(
+            index=False)], "dropped", "no_contacts")
+    return out.drop(columns="_file_row")
 
 
 # --------------------------------------------------------------------------- table finishing

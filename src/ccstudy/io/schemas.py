@@ -330,6 +330,7 @@ FATAL_RULES: dict[str, str] = {
     "competency_size": "a competency with more than 20 items",
     "item_ids_clash": "item ids that differ only in case, width or spaces",
     # params values against the data (reported with the params file, the line of the key and a suggestion)
+    "kpi_in_both": "with inputs.contacts, an agent_kpis / centre_kpis file also has a KPI column the log computes",
     "kpi_missing": "validity.kpis / trends.kpis (as written) names a column the KPI input lacks",
     "team_unknown": "training.focus_team, coaching.focus_team or reports.team_briefs names a team the roster lacks",
 }
@@ -344,14 +345,34 @@ CLEANING_RULES: dict[str, str] = {
     "partial_response": "a response answering fewer than cleaning.min_answered_share of the items is dropped",
     "straightlining": "a response with the same answer to every answered item is flagged or dropped",
     "left_before_post": "responses of agents whose exit_date is before the post wave are dropped",
+    "no_contacts": "with inputs.contacts, an agent_kpis row (QA score) for an agent-month the contact log does not have "
+                   "is dropped",
     "min_contacts": "agent-months with fewer than cleaning.min_contacts_per_month contacts are dropped",
     "exit_date_sentinel": "an exit date listed in inputs.roster.exit_date_sentinels becomes blank (still employed)",
     "summary_row": "a summary row is dropped when inputs.<name>.drop_summary_rows is true",
 }
 
 
-def schema_for(name: str, spec: dict[str, Any] | None = None) -> TableSchema:
-    """The schema of input *name* (the long responses layout when declared)."""
+#: The KPI columns a contact log gives (:func:`ccstudy.kpi.to_agent_kpis`, :func:`ccstudy.kpi.to_centre_kpis`).
+#: When ``inputs.contacts`` is given, the ``agent_kpis`` / ``centre_kpis`` files hold only the other columns
+#: (QA scores; headcount, leavers, attrition), joined to the derived tables; a column in both is an error.
+CONTACT_KPI_COLUMNS: dict[str, tuple[str, ...]] = {
+    "agent_kpis": ("contacts", "fcr", "csat", "answer_rate", "aht_sec", "offered", "abandon_rate",
+                   "service_level", "transfer_rate", "csat_mean"),
+    "centre_kpis": ("offered", "answered", "answer_rate", "fcr", "csat", "abandon_rate", "abandon_rate_excl_short",
+                    "service_level", "aht_sec", "transfer_rate", "csat_mean"),
+}
+
+
+def schema_for(name: str, spec: dict[str, Any] | None = None, *, contacts: bool = False) -> TableSchema:
+    """The schema of input *name* (the long responses layout when declared).
+
+    With *contacts* (the study gives ``inputs.contacts``), ``agent_kpis`` needs
+    no ``contacts`` column: the contact counts come from the log.
+    """
     if name == "responses" and (spec or {}).get("layout", "wide") == "long":
         return RESPONSES_LONG
+    if contacts and name == "agent_kpis":
+        return dataclasses.replace(AGENT_KPIS, columns=tuple(
+            dataclasses.replace(c, required=False) if c.name == "contacts" else c for c in AGENT_KPIS.columns))
     return SCHEMAS[name]

@@ -50,6 +50,7 @@ from ccstudy.io.parsers import (  # noqa: F401  (re-exported: the cell parsers u
 )
 from ccstudy.io.readers import ROW, Grid, ReadProblem, read_grid
 from ccstudy.io.schemas import (
+    CONTACT_KPI_COLUMNS,
     DEFAULT_RATE_SCALE,
     INPUT_ORDER,
     TableSchema,
@@ -808,13 +809,14 @@ def check_study(params: Any) -> Checked:
     items: list[str] | None = None
     roster_ids: set[str] | None = None
     checked = Checked(report=report, loaded=loaded, items=None)
+    has_contacts = params.input_path("contacts") is not None  # agent/centre KPIs also come from the log
 
     for name in INPUT_ORDER:
         if name not in declared:
             continue
         path = declared[name]
         spec = params.get(f"inputs.{name}", {}) or {}
-        schema = schema_for(name, spec)
+        schema = schema_for(name, spec, contacts=has_contacts)
         ld = Loaded(name=name, file=_display_file(params, path), path=path)
         loaded[name] = ld
         n_before = len(problems)
@@ -872,6 +874,8 @@ def check_study(params: Any) -> Checked:
             if "agent_id" in schema.names:
                 check_in_roster(ld, roster_ids, loaded["roster"].file if "roster" in loaded else "roster",
                                 problems)
+            if has_contacts and name in CONTACT_KPI_COLUMNS:
+                check_contact_overlap(ld, name, params, problems)
         ld.ok = len(problems) == n_before
         _finish_info(report, ld)
     check_future_dates(loaded, problems)
@@ -1041,6 +1045,8 @@ def check_params_against_data(params: Any, checked: Checked, problems: list[Prob
         if not written(key) or not kpis or ld is None or ld.typed is None:
             continue
         have = [c for c in ld.typed.columns if c not in (ROW, "agent_id", "month", "team")]
+        if params.input_path("contacts") is not None:  # the log gives these KPIs (joined at intake)
+            have += [c for c in CONTACT_KPI_COLUMNS[input_name] if c not in have]
         for k in kpis:
             if k not in have:
                 problems.append(_params_problem(
@@ -1072,6 +1078,28 @@ def check_params_against_data(params: Any, checked: Checked, problems: list[Prob
                     f"{key} names the team '{team}', which the roster ({roster.file}) does not have"
                     f"{did_you_mean(team, teams)}; its teams: {', '.join(teams[:12])}"
                     f"{' …' if len(teams) > 12 else ''}", values=(team,)))
+
+
+def check_contact_overlap(ld: Loaded, name: str, params: Any, problems: list[Problem]) -> None:
+    """With ``inputs.contacts``, a KPI column the log computes must not also come from *ld*'s file.
+
+    The file's other columns (QA scores; headcount, leavers, attrition) are joined to the
+    tables derived from the log; a KPI given twice would leave a reader guessing which one
+    the study used, so it is an error naming the file and the column.
+    """
+    t = ld.typed
+    if t is None:
+        return
+    spec = params.get("inputs.contacts", {}) or {}
+    label = str(spec.get("file", "contacts"))
+    both = [c for c in CONTACT_KPI_COLUMNS[name] if c in t.columns]
+    pr = Problems(ld.file, problems, ld.headers)
+    for c in both:
+        pr.add("kpi_in_both",
+               f"'{c}' is also computed from the contact log ({label}, inputs.contacts); a KPI must come from "
+               f"one source: remove the column from {ld.file} (it keeps only what the log cannot give, "
+               f"e.g. {'qa_score' if name == 'agent_kpis' else 'headcount, leavers, attrition'}) or remove "
+               "inputs.contacts", column=c)
 
 
 def _delimiter_problem(ld: Loaded, spec: dict[str, Any], problems: list[Problem]) -> None:

@@ -81,7 +81,10 @@ def connect(backend: Literal["duckdb", "spark"] = "duckdb", *, spark_master: str
         con = ibis.duckdb.connect()
         raw = con.con
         raw.execute("SET TimeZone = 'UTC'")
-        raw.execute("SET enable_progress_bar = false")
+        try:
+            raw.execute("SET enable_progress_bar = false")
+        except Exception:  # noqa: BLE001 - in a Jupyter kernel without ipywidgets DuckDB refuses any change
+            log.debug("DuckDB progress bar setting left as is (no ipywidgets in this kernel)")
         if threads:
             raw.execute(f"SET threads = {int(threads)}")
         if memory_limit:
