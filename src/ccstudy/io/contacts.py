@@ -26,7 +26,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from ccstudy.kpi.progress import OnProgress
 
-__all__ = ["contact_files", "count_rows", "read_contacts", "stage_contacts", "ContactStaging", "ContactLogError",
+__all__ = ["check_contact_files", "contact_files", "count_rows", "read_contacts", "stage_contacts", "ContactStaging", "ContactLogError",
            "CONTACT_ROW_RULES", "progress_to"]
 
 
@@ -187,6 +187,94 @@ def _cast_sql(raw: str, kind: str, ts_format: str | None, raw_type: str) -> str:
     raise ValueError(kind)
 
 
+def _log_files(path: str | Path, columns: dict[str, str]) -> tuple[list[Path], list]:
+    """The log's files and the problems of the params (unknown mapped columns); a missing log raises."""
+    from ccstudy.io.validate import Problem
+
+    try:
+        files = contact_files(path)
+    except FileNotFoundError as exc:
+        raise ContactLogError([Problem(file=str(path), rule="file_missing", message=str(exc))]) from None
+    problems: list[Any] = []
+    unknown = sorted(set(columns) - set(_KIND))
+    if unknown:
+        problems.append(Problem(file=str(path), rule="params_columns",
+                                message=f"inputs.contacts.columns maps unknown column(s) {', '.join(unknown)}; "
+                                        f"known: {', '.join(_KIND)}"))
+    return files, problems
+
+
+def _file_kind(f: Path, fmt: str | None) -> str:
+    return (fmt or ("csv" if f.suffix.lower() in (".csv", ".txt") else "parquet")).lower()
+
+
+def _file_columns(con: Any, f: Path, src: str, kind: str, columns: dict[str, str]) -> tuple[dict[str, str] | None, list]:
+    """The column types of one file of the log (None when it cannot be used) and its file/column problems."""
+    import duckdb
+
+    from ccstudy.io.validate import Problem
+
+    try:
+        desc = con.execute(f"DESCRIBE {src}").fetchall()
+    except duckdb.Error as exc:
+        return None, [Problem(file=f.name, rule="parquet_unreadable" if kind == "parquet" else "csv_syntax",
+                              message=f"the file cannot be read: {str(exc).splitlines()[0]}")]
+    types = {r[0]: str(r[1]) for r in desc}
+    header_of = {c: columns.get(c, c) for c in _KIND}
+    missing = [c for c in _REQUIRED if header_of[c] not in types]
+    problems = [Problem(file=f.name, rule="mapped_column_missing" if c in columns else "missing_column",
+                        column=c, header=header_of[c],
+                        message=f"the contact log needs a column {c!r}"
+                                + (f" (mapped to header {header_of[c]!r})" if c in columns else "")
+                                + "; map the export's header with inputs.contacts.columns")
+                for c in missing]
+    return (None if missing else types), problems
+
+
+def check_contact_files(path: str | Path, *, columns: dict[str, str] | None = None, fmt: str | None = None,
+                        delimiter: str | None = None) -> dict[str, int]:
+    """The file- and column-level checks of :func:`stage_contacts`, without reading the rows.
+
+    What can make a log unusable (a missing or unreadable file, a required
+    column absent, an unknown mapping or format) is found from each file's
+    schema; a bad *row* is no such problem (staging drops and logs it at
+    intake).  Returns the rows of each file (Parquet: from the footers; CSV:
+    counted).
+
+    Raises
+    ------
+    ContactLogError
+        The same problems, file and column named, as :func:`stage_contacts` raises.
+    """
+    import duckdb
+
+    from ccstudy.io.validate import Problem
+
+    columns = dict(columns or {})
+    files, problems = _log_files(path, columns)
+    rows: dict[str, int] = {}
+    con = duckdb.connect()
+    try:
+        for f in files:
+            kind = _file_kind(f, fmt)
+            if kind not in ("csv", "parquet"):
+                problems.append(Problem(file=f.name, rule="format_param",
+                                        message=f"inputs.contacts.format must be parquet or csv, got {kind!r}"))
+                continue
+            src = _source_sql(f, kind, delimiter)
+            types, file_problems = _file_columns(con, f, src, kind, columns)
+            problems.extend(file_problems)
+            if types is not None:
+                rows[f.name] = int(con.execute(
+                    f"SELECT sum(num_rows) FROM parquet_file_metadata({_q(f)})" if kind == "parquet"
+                    else f"SELECT count(*) FROM ({src})").fetchone()[0] or 0)
+    finally:
+        con.close()
+    if problems:
+        raise ContactLogError(problems)
+    return rows
+
+
 def stage_contacts(path: str | Path, out_path: str | Path | None, *, columns: dict[str, str] | None = None,
                    fmt: str | None = None, timestamp_format: str | None = None, delimiter: str | None = None,
                    memory_limit: str | None = None, on_progress: "OnProgress | None" = None) -> ContactStaging:
@@ -243,22 +331,13 @@ def stage_contacts(path: str | Path, out_path: str | Path | None, *, columns: di
     if on_progress is None:
         on_progress = _PROGRESS.get()
     columns = dict(columns or {})
-    unknown = sorted(set(columns) - set(_KIND))
-    problems: list[Any] = []
-    try:
-        files = contact_files(path)
-    except FileNotFoundError as exc:
-        raise ContactLogError([Problem(file=str(path), rule="file_missing", message=str(exc))]) from None
-    if unknown:
-        problems.append(Problem(file=str(path), rule="params_columns",
-                                message=f"inputs.contacts.columns maps unknown column(s) {', '.join(unknown)}; "
-                                        f"known: {', '.join(_KIND)}"))
+    files, problems = _log_files(path, columns)
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET preserve_insertion_order = true")  # the staged rows keep the log's order (see Notes)
     if memory_limit:
         con.execute(f"SET memory_limit = {_q(memory_limit)}")
-    kinds = [(fmt or ("csv" if f.suffix.lower() in (".csv", ".txt") else "parquet")).lower() for f in files]
+    kinds = [_file_kind(f, fmt) for f in files]
     total = None
     if all(k == "parquet" for k in kinds):
         try:
@@ -277,23 +356,11 @@ def stage_contacts(path: str | Path, out_path: str | Path | None, *, columns: di
                                     message=f"inputs.contacts.format must be parquet or csv, got {kind!r}"))
             continue
         src = _source_sql(f, kind, delimiter)
-        try:
-            desc = con.execute(f"DESCRIBE {src}").fetchall()
-        except duckdb.Error as exc:
-            problems.append(Problem(file=f.name, rule="parquet_unreadable" if kind == "parquet" else "csv_syntax",
-                                    message=f"the file cannot be read: {str(exc).splitlines()[0]}"))
+        types, file_problems = _file_columns(con, f, src, kind, columns)
+        problems.extend(file_problems)
+        if types is None:
             continue
-        types = {r[0]: str(r[1]) for r in desc}
         header_of = {c: columns.get(c, c) for c in _KIND}
-        missing = [c for c in _REQUIRED if header_of[c] not in types]
-        for c in missing:
-            problems.append(Problem(file=f.name, rule="mapped_column_missing" if c in columns else "missing_column",
-                                    column=c, header=header_of[c],
-                                    message=f"the contact log needs a column {c!r}"
-                                            + (f" (mapped to header {header_of[c]!r})" if c in columns else "")
-                                            + "; map the export's header with inputs.contacts.columns"))
-        if missing:
-            continue
         opt = {c for c in _OPTIONAL if header_of[c] in types}
         present_optional = opt if present_optional is None else present_optional & opt
         typed_cols = [c for c in _KIND if c in _REQUIRED or c in opt]
