@@ -204,6 +204,14 @@ def _log_files(path: str | Path, columns: dict[str, str]) -> tuple[list[Path], l
     return files, problems
 
 
+def _quiet(con: Any) -> None:
+    """No DuckDB progress bar printed on the terminal or into a notebook (ours reports progress)."""
+    try:
+        con.execute("SET enable_progress_bar_print = false")
+    except Exception:  # noqa: BLE001 - a Jupyter kernel without ipywidgets refuses progress settings
+        pass
+
+
 def _file_kind(f: Path, fmt: str | None) -> str:
     return (fmt or ("csv" if f.suffix.lower() in (".csv", ".txt") else "parquet")).lower()
 
@@ -334,6 +342,7 @@ def stage_contacts(path: str | Path, out_path: str | Path | None, *, columns: di
     files, problems = _log_files(path, columns)
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    _quiet(con)
     con.execute("SET preserve_insertion_order = true")  # the staged rows keep the log's order (see Notes)
     if memory_limit:
         con.execute(f"SET memory_limit = {_q(memory_limit)}")
