@@ -216,17 +216,23 @@ def _file_kind(f: Path, fmt: str | None) -> str:
     return (fmt or ("csv" if f.suffix.lower() in (".csv", ".txt") else "parquet")).lower()
 
 
-def _file_columns(con: Any, f: Path, src: str, kind: str, columns: dict[str, str]) -> tuple[dict[str, str] | None, list]:
-    """The column types of one file of the log (None when it cannot be used) and its file/column problems."""
+def _file_columns(con: Any, f: Path, kind: str, delimiter: str | None,
+                  columns: dict[str, str]) -> tuple[str, dict[str, str] | None, list]:
+    """One file of the log: its source query, its column types (None when it cannot be used) and its
+    file/column problems."""
     import duckdb
 
     from ccstudy.io.validate import Problem
 
+    if kind not in ("csv", "parquet"):
+        return "", None, [Problem(file=f.name, rule="format_param",
+                                  message=f"inputs.contacts.format must be parquet or csv, got {kind!r}")]
+    src = _source_sql(f, kind, delimiter)
     try:
         desc = con.execute(f"DESCRIBE {src}").fetchall()
     except duckdb.Error as exc:
-        return None, [Problem(file=f.name, rule="parquet_unreadable" if kind == "parquet" else "csv_syntax",
-                              message=f"the file cannot be read: {str(exc).splitlines()[0]}")]
+        return src, None, [Problem(file=f.name, rule="parquet_unreadable" if kind == "parquet" else "csv_syntax",
+                                   message=f"the file cannot be read: {str(exc).splitlines()[0]}")]
     types = {r[0]: str(r[1]) for r in desc}
     header_of = {c: columns.get(c, c) for c in _KIND}
     missing = [c for c in _REQUIRED if header_of[c] not in types]
@@ -236,7 +242,7 @@ def _file_columns(con: Any, f: Path, src: str, kind: str, columns: dict[str, str
                                 + (f" (mapped to header {header_of[c]!r})" if c in columns else "")
                                 + "; map the export's header with inputs.contacts.columns")
                 for c in missing]
-    return (None if missing else types), problems
+    return src, (None if missing else types), problems
 
 
 def check_contact_files(path: str | Path, *, columns: dict[str, str] | None = None, fmt: str | None = None,
@@ -265,12 +271,7 @@ def check_contact_files(path: str | Path, *, columns: dict[str, str] | None = No
     try:
         for f in files:
             kind = _file_kind(f, fmt)
-            if kind not in ("csv", "parquet"):
-                problems.append(Problem(file=f.name, rule="format_param",
-                                        message=f"inputs.contacts.format must be parquet or csv, got {kind!r}"))
-                continue
-            src = _source_sql(f, kind, delimiter)
-            types, file_problems = _file_columns(con, f, src, kind, columns)
+            src, types, file_problems = _file_columns(con, f, kind, delimiter, columns)
             problems.extend(file_problems)
             if types is not None:
                 rows[f.name] = int(con.execute(
@@ -360,12 +361,7 @@ def stage_contacts(path: str | Path, out_path: str | Path | None, *, columns: di
     part_sql: list[str] = []
     done_rows = 0
     for i, (f, kind) in enumerate(zip(files, kinds)):
-        if kind not in ("csv", "parquet"):
-            problems.append(Problem(file=f.name, rule="format_param",
-                                    message=f"inputs.contacts.format must be parquet or csv, got {kind!r}"))
-            continue
-        src = _source_sql(f, kind, delimiter)
-        types, file_problems = _file_columns(con, f, src, kind, columns)
+        src, types, file_problems = _file_columns(con, f, kind, delimiter, columns)
         problems.extend(file_problems)
         if types is None:
             continue
