@@ -69,6 +69,91 @@ def _np_bool(a: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.asarray(pc.fill_null(a, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
+# --------------------------------------------------------------------------- byte-level views
+# The cells of a text column are UTF-8 bytes in Arrow buffers.  A whole-column question that a
+# byte scan answers ("does any cell hold a line break / a control byte / a letter?") costs
+# microseconds in numpy; when the answer rules a rule out, its per-cell check is skipped, and when
+# it does not, the exact per-cell check runs as before.  Null cells (never produced by the readers)
+# or other layouts give None: callers then take the per-cell path.
+
+def _chunk_layout(ch: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """(offsets, data bytes) of one string chunk, both zero-copy views; None for other layouts."""
+    if pa.types.is_large_string(ch.type):
+        off_type: Any = np.int64
+    elif pa.types.is_string(ch.type):
+        off_type = np.int32
+    else:
+        return None
+    if ch.null_count:
+        return None
+    bufs = ch.buffers()
+    if len(ch) == 0 or bufs[1] is None:
+        return np.zeros(1, dtype=off_type), np.zeros(0, dtype=np.uint8)
+    offs = np.frombuffer(bufs[1], dtype=off_type)[ch.offset: ch.offset + len(ch) + 1]
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, dtype=np.uint8)
+    return offs, data
+
+
+def _chunks(arr: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    return list(arr.chunks) if isinstance(arr, pa.ChunkedArray) else [arr]
+
+
+def cell_bytes(arr: pa.Array | pa.ChunkedArray) -> list[np.ndarray] | None:
+    """The bytes of every cell of *arr* (one view per chunk), or None when not a null-free string array."""
+    out = []
+    for ch in _chunks(arr):
+        lay = _chunk_layout(ch)
+        if lay is None:
+            return None
+        offs, data = lay
+        out.append(data[int(offs[0]): int(offs[-1])])
+    return out
+
+
+def any_byte(arr: pa.Array | pa.ChunkedArray, test: Any) -> bool:
+    """Whether any byte of any cell passes *test* (a numpy predicate); True when unknown (fall back)."""
+    parts = cell_bytes(arr)
+    if parts is None:
+        return True
+    return any(bool(test(b).any()) for b in parts if b.size)
+
+
+def _has_letter_or_non_ascii(b: np.ndarray) -> np.ndarray:
+    low = b | 0x20
+    return ((low >= 0x61) & (low <= 0x7A)) | (b >= 0x80)
+
+
+def _line_break_byte(b: np.ndarray) -> np.ndarray:
+    return (b == 0x0A) | (b == 0x0D)
+
+
+def _maybe_invisible_byte(b: np.ndarray) -> np.ndarray:
+    """Bytes that may belong to a character of ``_INVISIBLE_RE``: ASCII controls but TAB/LF/CR, and non-ASCII."""
+    return ((b < 0x20) & (b != 0x09) & (b != 0x0A) & (b != 0x0D)) | (b >= 0x7F)
+
+
+def byte_lengths(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """UTF-8 length in bytes of every cell."""
+    return np.asarray(pc.binary_length(arr).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def fixed_width(arr: pa.Array | pa.ChunkedArray, sel: np.ndarray, width: int) -> np.ndarray | None:
+    """The bytes of the selected cells (each exactly *width* bytes long) as a ``(k, width)`` uint8 matrix."""
+    out = []
+    start = 0
+    cols = np.arange(width)
+    for ch in _chunks(arr):
+        lay = _chunk_layout(ch)
+        if lay is None:
+            return None
+        offs, data = lay
+        local = sel[start: start + len(ch)]
+        start += len(ch)
+        if local.any():
+            out.append(data[offs[:-1][local].astype(np.int64)[:, None] + cols])
+    return np.concatenate(out) if out else np.zeros((0, width), dtype=np.uint8)
+
+
 def blank_mask(s: pd.Series) -> np.ndarray:
     """Cells that are blank or a missing-value token (NA, N/A, -, ...)."""
     if len(s) == 0:
@@ -327,11 +412,14 @@ def parse_text(frame: pd.DataFrame, col: Col, pr: Problems, allowed: tuple[str, 
         pr.add_mask(frame, blank, col.name, "required_value", "is blank; a value is required")
     if col.kind in ("id", "category"):
         arr = _arrow(s) if len(s) else None
-        broken = _np_bool(pc.match_substring_regex(arr, r"[\r\n]")) if arr is not None else np.zeros(0, bool)
+        broken = np.zeros(len(s), bool)
+        if arr is not None and any_byte(arr, _line_break_byte):  # else no cell can hold one
+            broken = _np_bool(pc.match_substring_regex(arr, r"[\r\n]"))
         pr.add_mask(frame, broken, col.name, "line_break",
                     "contains a line break (is a quote left open on this row?)")
-        hidden = ~broken & (_np_bool(pc.match_substring_regex(arr, _INVISIBLE_RE2)) if arr is not None
-                            else np.zeros(0, bool))
+        hidden = np.zeros(len(s), bool)
+        if arr is not None and any_byte(arr, _maybe_invisible_byte):
+            hidden = ~broken & _np_bool(pc.match_substring_regex(arr, _INVISIBLE_RE2))
         pr.add_mask(frame, hidden, col.name, "invisible_character",
                     "contains an invisible or control character (shown escaped, e.g. \\u200b): two ids that look "
                     "the same would be different agents; delete the character in the export")
@@ -339,10 +427,20 @@ def parse_text(frame: pd.DataFrame, col: Col, pr: Problems, allowed: tuple[str, 
     if allowed is not None:
         canon = {norm_label(a): a for a in allowed}
         lookup = {u: canon.get(norm_label(u)) for u in s.unique()}
-        mapped = s.map(lookup).astype(object)
-        bad = ~blank & mapped.isna().to_numpy()
-        pr.add_mask(frame, bad, col.name, "not_allowed", "must be one of " + ", ".join(f"'{a}'" for a in allowed))
-        out = mapped.where(mapped.notna(), s).astype(str)
+        if all(isinstance(u, str) and (c is None or c == u) for u, c in lookup.items()):
+            # every cell is already an allowed value as written, or not allowed at all: one hash lookup
+            unknown = pa.array([u for u, c in lookup.items() if c is None], type=pa.string())
+            bad = ~blank & (_np_bool(pc.is_in(_arrow(s), value_set=unknown)) if len(unknown)
+                            else np.zeros(len(s), bool))
+            pr.add_mask(frame, bad, col.name, "not_allowed",
+                        "must be one of " + ", ".join(f"'{a}'" for a in allowed))
+            out = s.astype(str)
+        else:
+            mapped = s.map(lookup).astype(object)
+            bad = ~blank & mapped.isna().to_numpy()
+            pr.add_mask(frame, bad, col.name, "not_allowed",
+                        "must be one of " + ", ".join(f"'{a}'" for a in allowed))
+            out = mapped.where(mapped.notna(), s).astype(str)
     else:
         out = s.astype(str)
     return out.where(~blank, "") if col.nullable else out

@@ -355,9 +355,22 @@ def _parse_csv_arrow(text: str, delim: str, ncols: int) -> pd.DataFrame | None:
     if irregular:
         return None
     str_dtype = pd.Series([], dtype=str).dtype
-    cols = {i: pd.Series(pc.utf8_trim_whitespace(table.column(n)), dtype=str_dtype)
-            for i, n in enumerate(names)}
+    cols = {i: pd.Series(_strip_cells(table.column(n)), dtype=str_dtype) for i, n in enumerate(names)}
     return pd.DataFrame(cols)
+
+
+def _space_byte(b: np.ndarray) -> np.ndarray:
+    """Bytes that may belong to a whitespace character (ASCII TAB..CR, FS..space; any non-ASCII byte)."""
+    return ((b >= 0x09) & (b <= 0x0D)) | ((b >= 0x1C) & (b <= 0x20)) | (b >= 0x80)
+
+
+def _strip_cells(col: Any) -> Any:
+    """Cells without leading / trailing whitespace (as ``str.strip``); a column with no space byte is kept as is."""
+    import pyarrow.compute as pc
+
+    from ccstudy.io.parsers import any_byte
+
+    return pc.utf8_trim_whitespace(col) if any_byte(col, _space_byte) else col
 
 
 def _column_at(data: bytes, pos: int, delim: str) -> str | None:

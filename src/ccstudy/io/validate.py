@@ -35,6 +35,8 @@ from ccstudy.escape import markdown, visible
 from ccstudy.io.parsers import (  # noqa: F401  (re-exported: the cell parsers used to live here)
     DATE_FORMATS,
     _arrow,
+    _has_letter_or_non_ascii,
+    any_byte,
     _np_bool,
     blank_mask,
     excel_letter,
@@ -645,6 +647,30 @@ def _summary_key(v: str) -> str:
     return re.sub(r"[\s:：_\-]+", "", norm_label(v))
 
 
+# No token holds an ASCII digit, and the key of a cell keeps its ASCII digits: a cell with one is no summary.
+assert not any(ch in "0123456789" for t in SUMMARY_TOKENS for ch in t)
+
+
+def _summary_values(s: pd.Series) -> list[str]:
+    """The distinct cells of *s* that mark a summary row (``0 < len <= 16`` and their key a token).
+
+    Only cells that could be one are keyed: a column without letters (scores, dates, numbers) has
+    none, and a cell holding an ASCII digit (ids, dates) cannot be one.
+    """
+    if len(s) == 0:
+        return []
+    arr = _arrow(s)
+    if not any_byte(arr, _has_letter_or_non_ascii):
+        return []
+    cand = arr.filter(pc.invert(pc.match_substring_regex(arr, "[0-9]")))
+    if len(cand) == 0:
+        return []
+    uniq = pc.unique(cand)
+    length = pc.utf8_length(uniq)
+    uniq = uniq.filter(pc.and_(pc.greater(length, 0), pc.less_equal(length, 16)))
+    return [u for u in uniq.to_pylist() if isinstance(u, str) and _summary_key(u) in SUMMARY_TOKENS]
+
+
 def summary_rows(ld: Loaded, schema: TableSchema, spec: dict[str, Any], problems: list[Problem]) -> None:
     """Reject (or drop, when ``inputs.<name>.drop_summary_rows`` is true) rows that are totals or averages.
 
@@ -660,8 +686,7 @@ def summary_rows(ld: Loaded, schema: TableSchema, spec: dict[str, Any], problems
     where: dict[int, tuple[str, str]] = {}
     for c in cols:
         s = frame[c]
-        found = [u for u in pd.unique(s.to_numpy()) if isinstance(u, str) and 0 < len(u) <= 16
-                 and _summary_key(u) in SUMMARY_TOKENS]
+        found = _summary_values(s)
         if not found:
             continue
         m = s.isin(found).to_numpy(dtype=bool)
