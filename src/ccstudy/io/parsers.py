@@ -222,6 +222,11 @@ def parse_date(frame: pd.DataFrame, col: Col, pr: Problems, input_name: str,
                 recoded |= hit
     formats = (date_format,) if date_format else DATE_FORMATS
     far = np.zeros(len(s), dtype=bool)
+    if formats[0] == "%Y-%m-%d" and todo.any():  # the cells the first format reads, read from their bytes
+        iso, values = _iso_dates(_arrow(s), todo)
+        if iso.any():
+            out.iloc[np.flatnonzero(iso)] = values
+            todo &= ~iso
     for fmt in formats:
         if not todo.any():
             break
@@ -266,13 +271,63 @@ def parse_date(frame: pd.DataFrame, col: Col, pr: Problems, input_name: str,
     return out
 
 
+def _digits(m: np.ndarray, cols: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """(all of these byte columns are ASCII digits, their decimal value) per row of the byte matrix *m*."""
+    d = m[:, cols].astype(np.int64) - 0x30
+    ok = ((d >= 0) & (d <= 9)).all(axis=1)
+    return ok, (np.clip(d, 0, 9) * (10 ** np.arange(len(cols) - 1, -1, -1))).sum(axis=1)
+
+
+def _canonical_months(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Cells written ``YYYY-MM`` with a month 01..12 (the regex ``^\\d{4}-(0[1-9]|1[0-2])$``), from their bytes."""
+    n = len(arr)
+    sel = byte_lengths(arr) == 7
+    out = np.zeros(n, dtype=bool)
+    m = fixed_width(arr, sel, 7) if sel.any() else np.zeros((0, 7), dtype=np.uint8)
+    if m is None:
+        return _np_bool(pc.match_substring_regex(arr, r"^\d{4}-(0[1-9]|1[0-2])$"))
+    y_ok, _ = _digits(m, [0, 1, 2, 3])
+    m_ok, month = _digits(m, [5, 6])
+    out[np.flatnonzero(sel)] = y_ok & m_ok & (m[:, 4] == 0x2D) & (month >= 1) & (month <= 12)
+    return out
+
+
+# years whose every day a nanosecond timestamp holds (1677-09-21 .. 2262-04-11)
+_ISO_YEARS = (_NS_MIN.year + 1, _NS_MAX.year - 1)
+
+
+def _iso_dates(arr: pa.Array | pa.ChunkedArray, todo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cells of *todo* that are valid dates written ``YYYY-MM-DD`` in the years of :data:`_ISO_YEARS`,
+    and their values (``datetime64[ns]``), from their bytes.
+
+    These are cells ``pd.to_datetime(format="%Y-%m-%d")`` reads, to the same value; every other cell
+    is left to it.
+    """
+    hit = np.zeros(len(todo), dtype=bool)
+    sel = todo & (byte_lengths(arr) == 10)
+    m = fixed_width(arr, sel, 10) if sel.any() else None
+    if m is None:
+        return hit, np.zeros(0, dtype="datetime64[ns]")
+    y_ok, year = _digits(m, [0, 1, 2, 3])
+    m_ok, month = _digits(m, [5, 6])
+    d_ok, day = _digits(m, [8, 9])
+    ok = (y_ok & m_ok & d_ok & (m[:, 4] == 0x2D) & (m[:, 7] == 0x2D) & (year >= _ISO_YEARS[0])
+          & (year <= _ISO_YEARS[1]) & (month >= 1) & (month <= 12) & (day >= 1))
+    first = np.where(ok, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
+    days_in_month = ((first + 1).astype("datetime64[D]") - first.astype("datetime64[D]")).astype(np.int64)
+    ok &= day <= days_in_month
+    hit[np.flatnonzero(sel)[ok]] = True
+    values = (first.astype("datetime64[D]") + (day - 1)).astype("datetime64[ns]")
+    return hit, values[ok]
+
+
 def parse_month(frame: pd.DataFrame, col: Col, pr: Problems) -> pd.Series:
     s = frame[col.name]
     blank = blank_mask(s)
     ok = np.zeros(len(s), dtype=bool)
     canonical = np.zeros(len(s), dtype=bool)
     if len(s):
-        canonical = _np_bool(pc.match_substring_regex(_arrow(s), r"^\d{4}-(0[1-9]|1[0-2])$"))
+        canonical = _canonical_months(_arrow(s))
     ok |= canonical
     rest = ~canonical & ~blank
     y = pd.Series(np.nan, index=s.index)
@@ -291,8 +346,10 @@ def parse_month(frame: pd.DataFrame, col: Col, pr: Problems) -> pd.Series:
         pr.add_mask(frame, bad & ~serial, col.name, "month_unparseable", "not a month written YYYY-MM")
     if not col.nullable:
         pr.add_mask(frame, blank, col.name, "required_value", "is blank; a month is required")
-    out = s.where(canonical, "").astype(object)
     fix = ok & ~canonical
+    if not fix.any():  # every month written YYYY-MM (or missing): the cells as they are
+        return s.where(canonical).astype("str")
+    out = s.where(canonical, "").astype(object)
     if fix.any():
         yy = y[fix].astype(int).astype(str).str.zfill(4)
         mm = m[fix].astype(int).astype(str).str.zfill(2)
@@ -446,12 +503,53 @@ def parse_text(frame: pd.DataFrame, col: Col, pr: Problems, allowed: tuple[str, 
     return out.where(~blank, "") if col.nullable else out
 
 
+# one-byte cells: a digit is its value, a one-byte missing-value token is blank; any other cell is "other"
+_BYTE_VALUE = np.full(256, np.nan)
+_BYTE_VALUE[0x30:0x3A] = np.arange(10, dtype=float)
+_BYTE_KIND = np.full(256, 2, dtype=np.int8)   # 0 digit, 1 blank, 2 other
+_BYTE_KIND[0x30:0x3A] = 0
+for _tok in NA_TOKENS:
+    if len(_tok.encode("utf-8")) == 1:
+        _BYTE_KIND[_tok.encode("utf-8")[0]] = 1
+
+
+def _short_numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(blank mask, value) of every cell, as :func:`blank_mask` and :func:`to_float` give them.
+
+    Answers are mostly one digit or blank: those cells are read from their byte directly; the others
+    (longer numbers, labels, odd text) go through :func:`blank_mask` and :func:`to_float` together.
+    The result is the same as theirs on the whole column: digits and blanks parse the same way
+    whichever reader :func:`to_float` ends up using, and every other cell is in the subset.
+    """
+    n = len(s)
+    arr = _arrow(s) if n else None
+    lens = byte_lengths(arr) if n else np.zeros(0, dtype=np.int64)
+    one = lens == 1
+    first = fixed_width(arr, one, 1) if n and one.any() else np.zeros((0, 1), dtype=np.uint8)
+    if first is None:
+        blank = blank_mask(s)
+        return blank, to_float(s, blank)
+    kind = np.full(n, 2, dtype=np.int8)
+    kind[lens == 0] = 1 if "" in NA_TOKENS else 2
+    num = np.full(n, np.nan)
+    kind[one] = _BYTE_KIND[first[:, 0]]
+    num[one] = _BYTE_VALUE[first[:, 0]]
+    blank = kind == 1
+    other = kind == 2
+    if other.any():
+        idx = np.flatnonzero(other)
+        sub = s.iloc[idx]
+        sub_blank = blank_mask(sub)
+        blank[idx] = sub_blank
+        num[idx] = to_float(sub, sub_blank)
+    return blank, num
+
+
 def parse_scores(frame: pd.DataFrame, column: str, pr: Problems, labels: dict[str, float],
                  lo: int, hi: int) -> pd.Series:
     """Scores as floats: numbers as answered, labels mapped; out-of-range numbers are kept (cleaning)."""
     s = frame[column]
-    blank = blank_mask(s)
-    num = to_float(s, blank)
+    blank, num = _short_numbers(s)
     bad = ~blank & ~np.isfinite(num)
     if bad.any() and labels:
         idx = np.flatnonzero(bad)

@@ -518,8 +518,10 @@ def parse_table(loaded: Loaded, schema: TableSchema, params: Any, problems: list
 
     scores = [c for c in loaded.extras if c in typed and name == "responses" and "item" not in schema.names]
     if scores:  # one float block for the answers: fast row-wise cleaning later
-        block = pd.DataFrame(np.column_stack([typed.pop(c).to_numpy(dtype=float) for c in scores]),
-                             columns=scores, index=frame.index)
+        mat = np.empty((len(frame), len(scores)), dtype=float, order="F")  # column-major: the block's own layout
+        for j, c in enumerate(scores):
+            mat[:, j] = typed.pop(c).to_numpy(dtype=float)
+        block = pd.DataFrame(mat, columns=scores, index=frame.index, copy=False)
         out = pd.concat([pd.DataFrame(typed, index=frame.index), block], axis=1)
     else:
         out = pd.DataFrame(typed, index=frame.index)
@@ -551,7 +553,8 @@ def check_unique(loaded: Loaded, key: tuple[str, ...], problems: list[Problem], 
     t = loaded.typed
     if t is None or not key or any(k not in t.columns for k in key):
         return
-    sub = t if exclude is None else t[~exclude]
+    sub = t[list(key) + [ROW]]   # the key columns only: the answers are not copied
+    sub = sub if exclude is None else sub[~exclude]
     dup = sub.duplicated(subset=list(key), keep=False).to_numpy()
     if not dup.any():
         return
@@ -583,17 +586,20 @@ def check_order(loaded: Loaded, a: str, b: str, problems: list[Problem]) -> None
         pr.add_mask(t, bad, a, "exceeds", f"{a} must not exceed {b}", values=vals)
 
 
-def check_in_roster(loaded: Loaded, roster_ids: set[str] | None, roster_file: str, problems: list[Problem]) -> None:
+def check_in_roster(loaded: Loaded, roster_ids: set[str] | pa.Array | None, roster_file: str,
+                    problems: list[Problem]) -> None:
     t = loaded.typed
     if t is None or roster_ids is None or "agent_id" not in t.columns:
         return
     ids = t["agent_id"]
-    known = _np_bool(pc.is_in(_arrow(ids), value_set=pa.array(sorted(roster_ids), type=pa.string()))) \
-        if len(ids) else np.zeros(0, dtype=bool)
+    known_ids = roster_ids if isinstance(roster_ids, (pa.Array, pa.ChunkedArray)) else \
+        pa.array(sorted(roster_ids), type=pa.string())
+    known = _np_bool(pc.is_in(_arrow(ids), value_set=known_ids)) if len(ids) else np.zeros(0, dtype=bool)
     bad = ~known & (ids != "").to_numpy()
-    Problems(loaded.file, problems, loaded.headers).add_mask(
-        t, bad, "agent_id", "agent_not_in_roster", f"agent not in the roster ({roster_file})",
-        values=ids.to_numpy())
+    if bad.any():
+        Problems(loaded.file, problems, loaded.headers).add_mask(
+            t, bad, "agent_id", "agent_not_in_roster", f"agent not in the roster ({roster_file})",
+            values=ids.to_numpy())
 
 
 def pivot_long(loaded: Loaded, items: list[str] | None, problems: list[Problem]) -> tuple[pd.DataFrame, np.ndarray,
@@ -791,6 +797,8 @@ def check_future_dates(loaded: dict[str, Loaded], problems: list[Problem]) -> No
         if t is None or col not in t.columns:
             continue
         bad = (t[col].notna() & (t[col] > end)).to_numpy()
+        if not bad.any():
+            continue
         Problems(ld.file, problems, ld.headers).add_mask(
             t, bad, col, "date_in_future",
             f"after the last month with data ({end:%Y-%m}, from the KPI months and survey dates): a date that "
@@ -831,7 +839,7 @@ def check_study(params: Any) -> Checked:
         log.warning("input %r is not a known input and is not read", n)
     loaded: dict[str, Loaded] = {}
     items: list[str] | None = None
-    roster_ids: set[str] | None = None
+    roster_ids: pa.Array | None = None
     checked = Checked(report=report, loaded=loaded, items=None)
 
     for name in INPUT_ORDER:
@@ -884,8 +892,8 @@ def check_study(params: Any) -> Checked:
             check_unique(ld, ("agent_id",), problems, what="agent_id appears more than once in the roster")
             for a, b in schema.order_checks:
                 check_order(ld, a, b, problems)
-            if "agent_id" in t.columns:
-                roster_ids = set(t["agent_id"].tolist())
+            if "agent_id" in t.columns:  # the distinct ids, for one hash lookup per row of the other inputs
+                roster_ids = pc.unique(_arrow(t["agent_id"])) if len(t) else pa.array([], type=pa.string())
         elif name == "responses":
             _fill_optional_response_columns(ld, params, checked, problems)
             _check_responses(ld, schema, checked, items, roster_ids, problems, waves, params, params_file)
@@ -996,7 +1004,7 @@ def _role_key(params: Any, label: str) -> str:
 
 
 def _check_responses(ld: Loaded, schema: TableSchema, checked: Checked, items: list[str] | None,
-                     roster_ids: set[str] | None, problems: list[Problem], waves: tuple[str, ...],
+                     roster_ids: pa.Array | set[str] | None, problems: list[Problem], waves: tuple[str, ...],
                      params: Any = None, params_file: str = "params") -> None:
     from ccstudy.params import did_you_mean
 
@@ -1036,7 +1044,8 @@ def _check_responses(ld: Loaded, schema: TableSchema, checked: Checked, items: l
             else:
                 Problems(ld.file, problems, ld.headers).add("wave_missing", msg, column="wave")
     if checked.has_submitted and {"agent_id", "wave", "submitted"} <= set(resp.columns):
-        base = resp if checked.response_duplicates is None else resp[~checked.response_duplicates]
+        base = resp[["agent_id", "wave", "submitted", ROW]]   # not the answers: nothing to copy
+        base = base if checked.response_duplicates is None else base[~checked.response_duplicates]
         for earlier, later in zip(waves, waves[1:]):
             first = base[base["wave"] == earlier].drop_duplicates("agent_id").set_index("agent_id")["submitted"]
             nxt = base[base["wave"] == later]
