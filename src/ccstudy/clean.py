@@ -111,7 +111,13 @@ def fmt_value(v: Any) -> str:
 
 
 def _fmt_array(values: np.ndarray) -> list[str]:
-    return [fmt_value(v) for v in values]
+    """:func:`fmt_value` of every value (each distinct value formatted once)."""
+    values = np.asarray(values)
+    if values.dtype.kind != "f" or len(values) < 64:
+        return [fmt_value(v) for v in values]
+    uniq, inverse = np.unique(values, return_inverse=True)   # NaN sort last (several NaN: each its own)
+    text = np.array([fmt_value(v) for v in uniq], dtype=object)
+    return text[inverse.ravel()].tolist()
 
 
 # --------------------------------------------------------------------------- responses
@@ -159,11 +165,14 @@ def drop_duplicates(resp: pd.DataFrame, dup: np.ndarray, key_cols: list[str], fi
 def _off_scale(vals: np.ndarray, lo: float, hi: float, live: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
     """Cells outside [lo, hi], and cells inside it but not whole, among the *live* rows."""
+    outside = np.empty(vals.shape, dtype=bool, order="F")
+    frac = np.empty(vals.shape, dtype=bool, order="F")
     with np.errstate(invalid="ignore"):
-        outside = (vals < lo) | (vals > hi)                  # NaN compares False
-        frac = np.isfinite(vals)
-        frac &= vals != np.rint(vals)
-    frac &= ~outside
+        for j in range(vals.shape[1]):   # one item at a time: its temporaries stay in cache
+            v = vals[:, j]
+            out_j = (v < lo) | (v > hi)                  # NaN compares False
+            outside[:, j] = out_j
+            frac[:, j] = (v != np.rint(v)) & np.isfinite(v) & ~out_j
     if live is not None and not live.all():
         outside &= live[:, None]
         frac &= live[:, None]
@@ -189,9 +198,11 @@ def _log_off_scale_cells(vals: np.ndarray, outside: np.ndarray, frac: np.ndarray
                          raw_row: Any, file: str, log_: CleaningLog) -> None:
     """``missing`` policy: log every off-scale cell (``raw_row(ri, ci)``: its raw row)."""
     for rule, mask in (("out_of_range", outside), ("not_on_scale", frac)):
-        ri, ci = np.nonzero(mask)
-        if not len(ri):
+        if not mask.any():
             continue
+        hit_rows = np.flatnonzero(mask.any(axis=1))
+        ri, ci = np.nonzero(mask[hit_rows])   # row-major, as np.nonzero(mask), on the rows with a hit only
+        ri = hit_rows[ri]
         log_.add(file, raw_row(ri, ci), np.asarray(items, dtype=object)[ci], _fmt_array(vals[ri, ci]), "", rule)
 
 
@@ -304,8 +315,10 @@ def _left(resp: pd.DataFrame, roster: pd.DataFrame, start: pd.Timestamp | None, 
         bad = bad & live
     if not bad.any():
         return bad, []
-    ex = resp["agent_id"][bad].map(exits)
-    return bad, [f"exit_date {d:%Y-%m-%d} before the post wave ({start:%Y-%m-%d})" for d in ex]
+    ex = resp["agent_id"][bad].map(exits).astype("datetime64[ns]").to_numpy()
+    # nanosecond timestamps lie in the years 1677-2262: ISO text is what '%Y-%m-%d' writes for them
+    tail = f" before the post wave ({start:%Y-%m-%d})"
+    return bad, ["exit_date " + d + tail for d in np.datetime_as_string(ex, unit="D")]
 
 
 def drop_left_before_post(resp: pd.DataFrame, roster: pd.DataFrame, start: pd.Timestamp | None, file: str,
@@ -393,6 +406,34 @@ def _kept(resp: pd.DataFrame, items: list[str], vals: np.ndarray, live: np.ndarr
     return pd.concat([other, block], axis=1)[list(resp.columns)]
 
 
+def sort_responses(out: pd.DataFrame, waves: Any) -> pd.DataFrame:
+    """The responses by agent, then wave in the order of *waves* (a wave not listed last); index reset.
+
+    The order of ``out.assign(_w=out["wave"].map(order)).sort_values(["agent_id", "_w"], kind="stable")``
+    with ``order = {w: i for i, w in enumerate(waves)}``: a frame already in that order is kept as it is,
+    any other is put in order by Arrow's stable sort (text compared by code point, as pandas does).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(out)
+    pos = np.full(n, len(waves), dtype=np.int64)       # map -> NaN, sorted after every listed wave
+    wave = out["wave"]
+    for i, label in enumerate(waves):                  # a label listed twice takes its last place, as in the dict
+        pos[(wave == label).to_numpy(dtype=bool, na_value=False)] = i
+    agent = pa.array(out["agent_id"], from_pandas=True)
+    if n > 1:
+        a0, a1 = agent[:-1], agent[1:]
+        step = pc.or_(pc.less(a0, a1), pc.and_(pc.equal(a0, a1), pa.array(pos[:-1] <= pos[1:])))
+        if pc.all(pc.fill_null(step, False)).as_py():
+            return out.reset_index(drop=True)
+        # nulls (none expected) go last by default, as pandas puts NaN
+        idx = pc.sort_indices(pa.table({"a": agent, "w": pos}),
+                              sort_keys=[("a", "ascending"), ("w", "ascending")]).to_numpy()
+        out = out.take(idx)
+    return out.reset_index(drop=True)
+
+
 # --------------------------------------------------------------------------- KPIs
 
 def drop_low_contacts(kpis: pd.DataFrame, min_contacts: int, file: str, log_: CleaningLog) -> pd.DataFrame:
@@ -410,5 +451,5 @@ def drop_low_contacts(kpis: pd.DataFrame, min_contacts: int, file: str, log_: Cl
 __all__ = [
     "CleaningLog", "LOG_COLUMNS", "clean_responses", "drop_duplicates", "recode_out_of_range", "drop_partial",
     "straightliners", "handle_straightlining", "drop_left_before_post", "post_wave_start", "drop_low_contacts",
-    "fmt_value",
+    "fmt_value", "sort_responses",
 ]

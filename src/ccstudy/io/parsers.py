@@ -137,6 +137,13 @@ def byte_lengths(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.asarray(pc.binary_length(arr).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
+def nonempty_cells(s: pd.Series) -> np.ndarray:
+    """``(s != "").to_numpy()`` from the cells' byte lengths (a missing cell counts as not empty, as there)."""
+    if len(s) == 0:
+        return np.zeros(0, dtype=bool)
+    return _np_bool(pc.fill_null(pc.greater(pc.binary_length(_arrow(s)), 0), True))
+
+
 def fixed_width(arr: pa.Array | pa.ChunkedArray, sel: np.ndarray, width: int) -> np.ndarray | None:
     """The bytes of the selected cells (each exactly *width* bytes long) as a ``(k, width)`` uint8 matrix."""
     out = []

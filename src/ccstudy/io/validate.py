@@ -37,6 +37,7 @@ from ccstudy.io.parsers import (  # noqa: F401  (re-exported: the cell parsers u
     _arrow,
     _has_letter_or_non_ascii,
     any_byte,
+    nonempty_cells,
     _np_bool,
     blank_mask,
     excel_letter,
@@ -317,7 +318,7 @@ def map_columns(loaded: Loaded, schema: TableSchema, spec: dict[str, Any], probl
     cols = [c for c in frame.columns if c != ROW]
     nonblank = np.zeros(len(frame), dtype=bool)
     for c in cols:
-        nonblank |= (frame[c] != "").to_numpy()
+        nonblank |= nonempty_cells(frame[c])
     mapping = spec.get("columns") or {}
     if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, (str, int))
                                                 for k, v in mapping.items()):
@@ -531,16 +532,39 @@ def parse_table(loaded: Loaded, schema: TableSchema, params: Any, problems: list
 
 # =========================================================================== cross checks
 
-def exact_duplicates(frame: pd.DataFrame, columns: list[str], key: list[str] | None = None) -> np.ndarray:
+def key_groups(frame: pd.DataFrame, key: Any) -> np.ndarray:
+    """One integer per row, the same for rows with equal values in every *key* column (missing = missing).
+
+    The grouping ``DataFrame.duplicated(subset=key)`` uses, computed once so that several checks on
+    the same key share it.
+    """
+    ids = np.zeros(len(frame), dtype=np.int64)
+    for c in key:
+        codes, uniques = pd.factorize(frame[c])           # -1 for a missing value
+        ids = ids * (len(uniques) + 1) + (codes.astype(np.int64) + 1)
+        ids = pd.factorize(ids)[0].astype(np.int64)       # dense again: no overflow with many columns
+    return ids
+
+
+def _repeated(groups: np.ndarray) -> np.ndarray:
+    """Rows whose group has more than one row (``duplicated(keep=False)``)."""
+    if not len(groups):
+        return np.zeros(0, dtype=bool)
+    return np.bincount(groups)[groups] > 1
+
+
+def exact_duplicates(frame: pd.DataFrame, columns: list[str], key: list[str] | None = None,
+                     groups: np.ndarray | None = None) -> np.ndarray:
     """Rows that repeat an earlier row in every one of *columns* (the first copy is not marked).
 
-    With *key* (a subset of *columns*), only rows whose key repeats are compared in full.
+    With *key* (a subset of *columns*), only rows whose key repeats are compared in full; *groups*
+    may give :func:`key_groups` of the key when already computed.
     """
     out = np.zeros(len(frame), dtype=bool)
     if frame.empty:
         return out
     if key:
-        cand = frame.duplicated(subset=key, keep=False).to_numpy()
+        cand = _repeated(groups if groups is not None else key_groups(frame, key))
         if not cand.any():
             return out
         out[cand] = frame[cand].duplicated(subset=columns, keep="first").to_numpy()
@@ -549,15 +573,18 @@ def exact_duplicates(frame: pd.DataFrame, columns: list[str], key: list[str] | N
 
 
 def check_unique(loaded: Loaded, key: tuple[str, ...], problems: list[Problem], exclude: np.ndarray | None = None,
-                 what: str = "") -> None:
+                 what: str = "", groups: np.ndarray | None = None) -> None:
     t = loaded.typed
     if t is None or not key or any(k not in t.columns for k in key):
         return
-    sub = t[list(key) + [ROW]]   # the key columns only: the answers are not copied
-    sub = sub if exclude is None else sub[~exclude]
-    dup = sub.duplicated(subset=list(key), keep=False).to_numpy()
+    g = groups if groups is not None else key_groups(t, key)
+    if exclude is not None:
+        g = pd.factorize(g[~exclude])[0]
+    dup = _repeated(g)
     if not dup.any():
         return
+    sub = t[list(key) + [ROW]]   # the key columns only: the answers are not copied
+    sub = sub if exclude is None else sub[~exclude]
     vals = sub[list(key)].astype(str).agg(" / ".join, axis=1).to_numpy() if len(key) > 1 else \
         sub[key[0]].astype(str).to_numpy()
     pr = Problems(loaded.file, problems, loaded.headers)
@@ -1020,10 +1047,12 @@ def _check_responses(ld: Loaded, schema: TableSchema, checked: Checked, items: l
         resp = wide
     else:
         cols = ["agent_id", "wave", "submitted"] + ld.extras
-        dups = exact_duplicates(t, [c for c in cols if c in t.columns],
-                                key=[c for c in ("agent_id", "wave") if c in t.columns])
+        key = [c for c in ("agent_id", "wave") if c in t.columns]
+        groups = key_groups(t, key) if key else None
+        dups = exact_duplicates(t, [c for c in cols if c in t.columns], key=key, groups=groups)
         check_unique(ld, ("agent_id", "wave"), problems, exclude=dups,
-                     what="one agent has more than one response in the same wave, with different answers")
+                     what="one agent has more than one response in the same wave, with different answers",
+                     groups=groups if key == ["agent_id", "wave"] else None)
         checked.response_duplicates = dups
         resp = t
     checked.responses = resp
@@ -1047,6 +1076,8 @@ def _check_responses(ld: Loaded, schema: TableSchema, checked: Checked, items: l
         base = resp[["agent_id", "wave", "submitted", ROW]]   # not the answers: nothing to copy
         base = base if checked.response_duplicates is None else base[~checked.response_duplicates]
         for earlier, later in zip(waves, waves[1:]):
+            if _waves_in_order(base, earlier, later):
+                continue
             first = base[base["wave"] == earlier].drop_duplicates("agent_id").set_index("agent_id")["submitted"]
             nxt = base[base["wave"] == later]
             first_date = nxt["agent_id"].map(first)
@@ -1057,6 +1088,29 @@ def _check_responses(ld: Loaded, schema: TableSchema, checked: Checked, items: l
                 Problems(ld.file, problems, ld.headers).add_mask(
                     nxt, bad, "submitted", "wave_order", f"the '{later}' response is dated before the agent's "
                     f"'{earlier}' response", values=vals)
+
+
+def _waves_in_order(base: pd.DataFrame, earlier: str, later: str) -> bool:
+    """Whether no *later*-wave response is dated before the agent's first *earlier*-wave response.
+
+    The check of :func:`_check_responses` on arrays (agent codes, dates); False also when it cannot
+    tell, and then the frame check runs (and names the rows).
+    """
+    sub = base["submitted"].to_numpy()
+    if sub.dtype.kind != "M" or not len(base):
+        return False
+    agent = pd.factorize(base["agent_id"])[0]
+    if (agent < 0).any():
+        return False
+    wave = base["wave"]
+    pre = np.flatnonzero((wave == earlier).to_numpy(dtype=bool))
+    nxt = np.flatnonzero((wave == later).to_numpy(dtype=bool))
+    first = np.full(int(agent.max()) + 1, np.datetime64("NaT"), dtype=sub.dtype)
+    codes, at = np.unique(agent[pre], return_index=True)   # each agent's first row of the earlier wave
+    first[codes] = sub[pre[at]]
+    first_date = first[agent[nxt]]
+    later_date = sub[nxt]
+    return not bool((~np.isnat(later_date) & ~np.isnat(first_date) & (later_date < first_date)).any())
 
 
 def check_params_against_data(params: Any, checked: Checked, problems: list[Problem], params_file: str) -> None:
@@ -1084,7 +1138,7 @@ def check_params_against_data(params: Any, checked: Checked, problems: list[Prob
     roster = checked.loaded.get("roster")
     teams: list[str] | None = None
     if roster is not None and roster.typed is not None and "team" in roster.typed.columns:
-        teams = sorted(set(roster.typed["team"].astype(str)) - {""})
+        teams = sorted(set(roster.typed["team"].astype(str).unique().tolist()) - {""})
     for key in ("training.focus_team", "coaching.focus_team", "reports.team_briefs"):
         if not written(key):
             continue
