@@ -402,8 +402,11 @@ def _kept(resp: pd.DataFrame, items: list[str], vals: np.ndarray, live: np.ndarr
     if not live.all():
         other = other[live]
         vals = vals.T[:, live].T   # rows taken column by column: stays a column-major block
-    block = pd.DataFrame(vals, columns=items, index=other.index, copy=False)
-    return pd.concat([other, block], axis=1)[list(resp.columns)]
+    out = pd.DataFrame(vals, columns=items, index=other.index, copy=False)
+    for pos, c in enumerate(resp.columns):   # the other columns put in place around the answers, not copied
+        if c not in item_set:
+            out.insert(pos, c, other[c])
+    return out
 
 
 def sort_responses(out: pd.DataFrame, waves: Any) -> pd.DataFrame:

@@ -161,11 +161,22 @@ def fixed_width(arr: pa.Array | pa.ChunkedArray, sel: np.ndarray, width: int) ->
     return np.concatenate(out) if out else np.zeros((0, width), dtype=np.uint8)
 
 
+_NA_MAX_BYTES = max(len(t.encode("utf-8")) for t in NA_TOKENS)
+
+
 def blank_mask(s: pd.Series) -> np.ndarray:
     """Cells that are blank or a missing-value token (NA, N/A, -, ...)."""
     if len(s) == 0:
         return np.zeros(0, dtype=bool)
-    return _np_bool(pc.is_in(_arrow(s), value_set=_NA_ARROW))
+    arr = _arrow(s)
+    short = pc.less_equal(pc.binary_length(arr), _NA_MAX_BYTES)   # a longer cell is no token
+    if arr.null_count or pc.all(short).as_py():
+        return _np_bool(pc.is_in(arr, value_set=_NA_ARROW))
+    short_np = _np_bool(short)
+    out = np.zeros(len(arr), dtype=bool)
+    if short_np.any():
+        out[short_np] = _np_bool(pc.is_in(arr.filter(short), value_set=_NA_ARROW))
+    return out
 
 
 def to_float(s: pd.Series, blank: np.ndarray | None = None) -> np.ndarray:

@@ -42,6 +42,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 log = logging.getLogger(__name__)
 
@@ -329,10 +332,6 @@ def _parse_csv_arrow(text: str, delim: str, ncols: int) -> pd.DataFrame | None:
     Returns None when any record is irregular (a blank line, a short or long row): the C reader then
     handles the file, keeping every row with its spreadsheet row number.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.csv as pacsv
-
     irregular: list[int] = []
 
     def handler(row: Any) -> str:
@@ -347,7 +346,8 @@ def _parse_csv_arrow(text: str, delim: str, ncols: int) -> pd.DataFrame | None:
             parse_options=pacsv.ParseOptions(delimiter=delim, quote_char='"', double_quote=True,
                                              newlines_in_values=True, ignore_empty_lines=False,
                                              invalid_row_handler=handler),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+            # large_string: the layout of pandas' str columns, so they take the buffers as they are
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, ValueError):
@@ -366,8 +366,6 @@ def _space_byte(b: np.ndarray) -> np.ndarray:
 
 def _strip_cells(col: Any) -> Any:
     """Cells without leading / trailing whitespace (as ``str.strip``); a column with no space byte is kept as is."""
-    import pyarrow.compute as pc
-
     from ccstudy.io.parsers import any_byte
 
     return pc.utf8_trim_whitespace(col) if any_byte(col, _space_byte) else col
@@ -382,10 +380,13 @@ def _column_at(data: bytes, pos: int, delim: str) -> str | None:
     return cells[idx].strip().strip('"') if idx < len(cells) else None
 
 
+_BLANK_BYTES = re.compile(rb"[ \t\n\r\x0b\x0c]*\Z")
+
+
 def read_csv_grid(path: Path, spec: dict[str, Any]) -> Grid:
     with open(path, "rb") as fh:  # read-only: raw files are never modified
         data = fh.read()
-    if not data.strip():
+    if _BLANK_BYTES.match(data):   # only spaces and line ends (as `not data.strip()`, without copying the file)
         raise ReadProblem("the file is empty", "empty_file")
     delim = _delimiter(spec)
     try:
@@ -575,7 +576,6 @@ def _column_text(s: pd.Series) -> list[str]:
 
 
 def read_parquet_grid(path: Path, spec: dict[str, Any]) -> Grid:
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:

@@ -521,7 +521,7 @@ def parse_table(loaded: Loaded, schema: TableSchema, params: Any, problems: list
     if scores:  # one float block for the answers: fast row-wise cleaning later
         mat = np.empty((len(frame), len(scores)), dtype=float, order="F")  # column-major: the block's own layout
         for j, c in enumerate(scores):
-            mat[:, j] = typed.pop(c).to_numpy(dtype=float)
+            mat[:, j] = typed.pop(c).to_numpy(dtype=float, copy=False)
         block = pd.DataFrame(mat, columns=scores, index=frame.index, copy=False)
         out = pd.concat([pd.DataFrame(typed, index=frame.index), block], axis=1)
     else:
@@ -800,7 +800,8 @@ def _study_end(loaded: dict[str, Loaded]) -> pd.Timestamp | None:
     for name, col in (("agent_kpis", "month"), ("centre_kpis", "month"), ("staff_survey", "month")):
         t = loaded[name].typed if name in loaded else None
         if t is not None and col in t.columns:
-            m = pd.to_datetime(t[col].dropna().astype(str), format="%Y-%m", errors="coerce").dropna()
+            months = pd.Series(t[col].dropna().astype(str).unique())   # a few distinct months: parse those
+            m = pd.to_datetime(months, format="%Y-%m", errors="coerce").dropna()
             if len(m):
                 ends.append(m.max() + pd.offsets.MonthEnd(0))
     t = loaded["responses"].typed if "responses" in loaded else None
