@@ -358,51 +358,91 @@ def clean_responses(resp: pd.DataFrame, items: list[str], params: Any, file: str
         dated = resp[[c for c in ("wave", "submitted") if c in resp.columns]]
         start = post_wave_start(dated if live.all() else dated[live], str(post), params.get("waves.post_start"))
     sl = np.zeros(n, dtype=bool)
-    vals = resp[items].to_numpy(dtype=float, copy=True) if items else np.zeros((n, 0))
+    vals = resp[items].to_numpy(dtype=float) if items else np.zeros((n, 0))   # as read: never written to
+    outside, frac, answered, top, bottom = _answer_pass(vals, lo, hi)
+    bad = outside | frac
+    if not live.all():
+        outside &= live[:, None]
+        frac &= live[:, None]
+    live_bad = bad & live[:, None] if not live.all() else bad
+    recode = None
+    if live.any() and live_bad.any():
+        if params.get("cleaning.out_of_range", "missing") == "drop_row":
+            live &= ~_log_off_scale_rows(vals, outside, live_bad, items, rows, file, log_)
+        else:
+            raw_row = (lambda ri, ci: cell_rows[ri, ci]) if cell_rows is not None else (lambda ri, ci: rows[ri])
+            _log_off_scale_cells(vals, outside, frac, items, raw_row, file, log_)
+            recode = bad
+    # answers per row, highest and lowest: counted without the off-scale answers, which are missing
+    # after the recode (policy missing) or whose rows are gone (policy drop_row)
     if items and live.any():
-        outside, frac = _off_scale(vals, lo, hi, live)
-        bad = outside | frac
-        if bad.any():
-            if params.get("cleaning.out_of_range", "missing") == "drop_row":
-                live &= ~_log_off_scale_rows(vals, outside, bad, items, rows, file, log_)
-            else:
-                raw_row = (lambda ri, ci: cell_rows[ri, ci]) if cell_rows is not None else (lambda ri, ci: rows[ri])
-                _log_off_scale_cells(vals, outside, frac, items, raw_row, file, log_)
-                vals[bad] = np.nan
-    answered = None
-    if items and live.any():
-        answered, part = _partial(vals, len(items), float(params.get("cleaning.min_answered_share", 0.8)), live)
+        part = live & (answered / len(items) < float(params.get("cleaning.min_answered_share", 0.8)) - 1e-12)
         if part.any():
             old = [f"{a} of {len(items)} items answered" for a in answered[part]]
             log_.add(file, rows[part], "*", old, DROPPED, "partial_response")
             live &= ~part
     if items and live.any():
-        sl, answered, first = _straight(vals, answered)
-        sl &= live
+        sl = live & (answered >= 2) & (top == bottom)
         if sl.any():
             policy = params.get("cleaning.straightlining", "flag")
-            _log_straight(sl, answered, first, rows, policy, file, log_)
+            _log_straight(sl, answered, top, rows, policy, file, log_)
             if policy == "drop":
                 live &= ~sl
     if params.get("cleaning.drop_left_before_post", True) and roster is not None and live.any():
         found = _left(resp, roster, start, live)
         if found is not None and found[0].any():
-            bad, old = found
-            log_.add(file, rows[bad], "*", old, DROPPED, "left_before_post")
-            live &= ~bad
-    return _kept(resp, items, vals, live).assign(straightliner=sl[live])
+            gone, old = found
+            log_.add(file, rows[gone], "*", old, DROPPED, "left_before_post")
+            live &= ~gone
+    return _kept(resp, items, vals, live, recode).assign(straightliner=sl[live])
 
 
-def _kept(resp: pd.DataFrame, items: list[str], vals: np.ndarray, live: np.ndarray) -> pd.DataFrame:
-    """The *live* rows of *resp* with the answers of *vals* (columns in the order of *resp*)."""
+def _answer_pass(vals: np.ndarray, lo: float, hi: float) -> tuple[np.ndarray, ...]:
+    """One pass over the answers, item by item (the temporaries of one item stay in cache).
+
+    Returns the off-scale cells (:func:`_off_scale`: outside [lo, hi], and inside but not whole) and,
+    per row, the number of answers, the highest and the lowest answer once the off-scale ones are
+    missing (:func:`_partial`, :func:`_straight` on the recoded answers).
+    """
+    n, m = vals.shape
+    outside = np.empty((n, m), dtype=bool, order="F")
+    frac = np.empty((n, m), dtype=bool, order="F")
+    answered = np.zeros(n, dtype=np.int64)
+    top = np.full(n, np.nan)
+    bottom = np.full(n, np.nan)
+    with np.errstate(invalid="ignore"):
+        for j in range(m):
+            v = vals[:, j]
+            out_j = (v < lo) | (v > hi)                  # NaN compares False
+            frac_j = (v != np.rint(v)) & np.isfinite(v) & ~out_j
+            outside[:, j] = out_j
+            frac[:, j] = frac_j
+            bad_j = out_j | frac_j
+            if bad_j.any():
+                v = np.where(bad_j, np.nan, v)
+            answered += ~np.isnan(v)
+            np.fmax(top, v, out=top)                     # fmax / fmin ignore NaN, as their reduce does
+            np.fmin(bottom, v, out=bottom)
+    return outside, frac, answered, top, bottom
+
+
+def _kept(resp: pd.DataFrame, items: list[str], vals: np.ndarray, live: np.ndarray,
+          recode: np.ndarray | None = None) -> pd.DataFrame:
+    """The *live* rows of *resp* with the answers of *vals*, *recode* cells missing (columns in *resp*'s order)."""
     if not items:
         return resp if live.all() else resp[live]
     item_set = set(items)
     other = resp[[c for c in resp.columns if c not in item_set]]
-    if not live.all():
+    every = live.all()
+    if not every:
         other = other[live]
-        vals = vals.T[:, live].T   # rows taken column by column: stays a column-major block
-    out = pd.DataFrame(vals, columns=items, index=other.index, copy=False)
+    block = np.empty((len(other), len(items)), dtype=float, order="F")   # column-major: the block's own layout
+    for j in range(len(items)):
+        v = vals[:, j]
+        if recode is not None and recode[:, j].any():
+            v = np.where(recode[:, j], np.nan, v)
+        block[:, j] = v if every else v[live]
+    out = pd.DataFrame(block, columns=items, index=other.index, copy=False)
     for pos, c in enumerate(resp.columns):   # the other columns put in place around the answers, not copied
         if c not in item_set:
             out.insert(pos, c, other[c])

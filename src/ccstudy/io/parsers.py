@@ -110,12 +110,22 @@ def cell_bytes(arr: pa.Array | pa.ChunkedArray) -> list[np.ndarray] | None:
     return out
 
 
-def any_byte(arr: pa.Array | pa.ChunkedArray, test: Any) -> bool:
-    """Whether any byte of any cell passes *test* (a numpy predicate); True when unknown (fall back)."""
+def any_byte(arr: pa.Array | pa.ChunkedArray, test: Any, clear: tuple[int, int] = (1, 0)) -> bool:
+    """Whether any byte of any cell passes *test* (a numpy predicate); True when unknown (fall back).
+
+    *clear* is a range of bytes that never pass *test*: a chunk whose bytes all lie in it (two
+    reductions, no temporary array) is not tested byte by byte.
+    """
     parts = cell_bytes(arr)
     if parts is None:
         return True
-    return any(bool(test(b).any()) for b in parts if b.size)
+    lo, hi = clear
+    for b in parts:
+        if not b.size or (lo <= int(b.min()) and int(b.max()) <= hi):
+            continue
+        if test(b).any():
+            return True
+    return False
 
 
 def _has_letter_or_non_ascii(b: np.ndarray) -> np.ndarray:
@@ -291,9 +301,9 @@ def parse_date(frame: pd.DataFrame, col: Col, pr: Problems, input_name: str,
 
 def _digits(m: np.ndarray, cols: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """(all of these byte columns are ASCII digits, their decimal value) per row of the byte matrix *m*."""
-    d = m[:, cols].astype(np.int64) - 0x30
-    ok = ((d >= 0) & (d <= 9)).all(axis=1)
-    return ok, (np.clip(d, 0, 9) * (10 ** np.arange(len(cols) - 1, -1, -1))).sum(axis=1)
+    d = m[:, cols] - np.uint8(0x30)            # a digit gives 0..9, any other byte wraps past 9
+    ok = (d <= 9).all(axis=1)
+    return ok, d.astype(np.int64) @ (10 ** np.arange(len(cols) - 1, -1, -1, dtype=np.int64))
 
 
 def _canonical_months(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -488,12 +498,12 @@ def parse_text(frame: pd.DataFrame, col: Col, pr: Problems, allowed: tuple[str, 
     if col.kind in ("id", "category"):
         arr = _arrow(s) if len(s) else None
         broken = np.zeros(len(s), bool)
-        if arr is not None and any_byte(arr, _line_break_byte):  # else no cell can hold one
+        if arr is not None and any_byte(arr, _line_break_byte, (0x0E, 0xFF)):  # else no cell can hold one
             broken = _np_bool(pc.match_substring_regex(arr, r"[\r\n]"))
         pr.add_mask(frame, broken, col.name, "line_break",
                     "contains a line break (is a quote left open on this row?)")
         hidden = np.zeros(len(s), bool)
-        if arr is not None and any_byte(arr, _maybe_invisible_byte):
+        if arr is not None and any_byte(arr, _maybe_invisible_byte, (0x20, 0x7E)):
             hidden = ~broken & _np_bool(pc.match_substring_regex(arr, _INVISIBLE_RE2))
         pr.add_mask(frame, hidden, col.name, "invisible_character",
                     "contains an invisible or control character (shown escaped, e.g. \\u200b): two ids that look "
@@ -531,7 +541,7 @@ for _tok in NA_TOKENS:
         _BYTE_KIND[_tok.encode("utf-8")[0]] = 1
 
 
-def _short_numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _short_numbers(s: pd.Series, out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(blank mask, value) of every cell, as :func:`blank_mask` and :func:`to_float` give them.
 
     Answers are mostly one digit or blank: those cells are read from their byte directly; the others
@@ -544,12 +554,14 @@ def _short_numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     lens = byte_lengths(arr) if n else np.zeros(0, dtype=np.int64)
     one = lens == 1
     first = fixed_width(arr, one, 1) if n and one.any() else np.zeros((0, 1), dtype=np.uint8)
+    num = np.empty(n) if out is None else out
     if first is None:
         blank = blank_mask(s)
-        return blank, to_float(s, blank)
+        num[:] = to_float(s, blank)
+        return blank, num
     kind = np.full(n, 2, dtype=np.int8)
     kind[lens == 0] = 1 if "" in NA_TOKENS else 2
-    num = np.full(n, np.nan)
+    num.fill(np.nan)
     kind[one] = _BYTE_KIND[first[:, 0]]
     num[one] = _BYTE_VALUE[first[:, 0]]
     blank = kind == 1
@@ -564,10 +576,13 @@ def _short_numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def parse_scores(frame: pd.DataFrame, column: str, pr: Problems, labels: dict[str, float],
-                 lo: int, hi: int) -> pd.Series:
-    """Scores as floats: numbers as answered, labels mapped; out-of-range numbers are kept (cleaning)."""
+                 lo: int, hi: int, out: np.ndarray | None = None) -> pd.Series:
+    """Scores as floats: numbers as answered, labels mapped; out-of-range numbers are kept (cleaning).
+
+    With *out* (a float array, one value per row) the values are written there.
+    """
     s = frame[column]
-    blank, num = _short_numbers(s)
+    blank, num = _short_numbers(s, out)
     bad = ~blank & ~np.isfinite(num)
     if bad.any() and labels:
         idx = np.flatnonzero(bad)
@@ -582,6 +597,6 @@ def parse_scores(frame: pd.DataFrame, column: str, pr: Problems, labels: dict[st
         pr.add_mask(frame, bad, column, "score_not_number",
                     f"text where a score is expected: answers must be numbers from {lo} to {hi} or {where}")
     num[bad] = np.nan
-    return pd.Series(num, index=s.index, dtype=float)
+    return pd.Series(num, index=s.index, dtype=float, copy=False)
 
 

@@ -444,6 +444,7 @@ def parse_table(loaded: Loaded, schema: TableSchema, params: Any, problems: list
     date_format = spec.get("date_format")
     lo, hi = int(params.get("scale.min")), int(params.get("scale.max"))
     typed: dict[str, pd.Series] = {}
+    answer_at: dict[str, int] = {}    # wide responses: item column -> its column in the answer block
     known = set(schema.names)
     ignore = {norm_key(c) for c in (spec.get("ignore_columns") or [])}
     present = [c for c in frame.columns if c != ROW]
@@ -482,6 +483,10 @@ def parse_table(loaded: Loaded, schema: TableSchema, params: Any, problems: list
     extras = [c for c in present if c not in known and norm_key(c) not in ignore]
     if name == "responses" and schema.extra == "forbid" and "item" not in schema.names:
         item_set = set(items) if items is not None else None
+        answer_cols = [c for c in extras if item_set is None or c in item_set]
+        # the answers are parsed straight into one float block, column-major (the block's own layout)
+        answers = np.empty((len(frame), len(answer_cols)), dtype=float, order="F")
+        answer_at: dict[str, int] = {}
         for c in extras:
             if item_set is not None and c not in item_set:
                 pr.add("unknown_item",
@@ -489,16 +494,17 @@ def parse_table(loaded: Loaded, schema: TableSchema, params: Any, problems: list
                        f"inputs.responses.columns, or list it in inputs.responses.ignore_columns",
                        column=c, rows=[1], values=[], count=1)
             else:
-                typed[c] = parse_scores(frame, c, pr, labels, lo, hi)
+                answer_at[c] = len(answer_at)
+                parse_scores(frame, c, pr, labels, lo, hi, out=answers[:, answer_at[c]])
         if items is not None:
             for it in items:
                 if it not in frame.columns:
                     pr.add("item_missing",
                            f"item {it} of the item map has no column in the responses (map its header in "
                            "inputs.responses.columns if the export names it differently)", column=it)
-            loaded.extras = [c for c in items if c in typed]
+            loaded.extras = [c for c in items if c in answer_at]
         else:
-            loaded.extras = [c for c in extras if c in typed]
+            loaded.extras = [c for c in extras if c in answer_at]
     elif schema.extra == "forbid":
         for c in extras:
             pr.add("unknown_column", f"column '{c}' is not part of the {name} format "
@@ -517,12 +523,11 @@ def parse_table(loaded: Loaded, schema: TableSchema, params: Any, problems: list
             typed[c] = s.where(~blank, "").astype(str)
             loaded.extras.append(c)
 
-    scores = [c for c in loaded.extras if c in typed and name == "responses" and "item" not in schema.names]
-    if scores:  # one float block for the answers: fast row-wise cleaning later
-        mat = np.empty((len(frame), len(scores)), dtype=float, order="F")  # column-major: the block's own layout
-        for j, c in enumerate(scores):
-            mat[:, j] = typed.pop(c).to_numpy(dtype=float, copy=False)
-        block = pd.DataFrame(mat, columns=scores, index=frame.index, copy=False)
+    if answer_at:  # one float block for the answers (item-map order): fast row-wise cleaning later
+        scores = loaded.extras
+        if scores != list(answer_at):
+            answers = np.asfortranarray(answers[:, [answer_at[c] for c in scores]])
+        block = pd.DataFrame(answers, columns=scores, index=frame.index, copy=False)
         out = pd.concat([pd.DataFrame(typed, index=frame.index), block], axis=1)
     else:
         out = pd.DataFrame(typed, index=frame.index)
@@ -693,7 +698,7 @@ def _summary_values(s: pd.Series) -> list[str]:
     if len(s) == 0:
         return []
     arr = _arrow(s)
-    if not any_byte(arr, _has_letter_or_non_ascii):
+    if not any_byte(arr, _has_letter_or_non_ascii, (0x00, 0x40)):
         return []
     cand = arr.filter(pc.invert(pc.match_substring_regex(arr, "[0-9]")))
     if len(cand) == 0:
