@@ -117,20 +117,21 @@ folder, step = Path(sys.argv[1]), sys.argv[2]
 import pandas as pd
 from ccstudy.params import load_params
 from ccstudy.io.intake import run_intake, write_intake
-t0 = time.perf_counter()
 if step == "read_csv":
+    t0, c0 = time.perf_counter(), time.process_time()
     for name in ("items", "roster", "responses", "agent_kpis"):
         pd.read_csv(folder / f"{name}.csv")
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     extra = {}
 else:
     p = load_params(folder / "params.yaml")
+    t0, c0 = time.perf_counter(), time.process_time()
     res = run_intake(p, write_validation_report=False)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     write_intake(res, p)
     extra = {"write_seconds": time.perf_counter() - t1, "rules": res.summary["cleaning"]["rules"],
              "kept": {k: len(v) for k, v in res.tables.items()}}
-print(json.dumps({"seconds": t1 - t0, "peak_rss_mb": peak_rss_mb(), **extra}))
+print(json.dumps({"seconds": t1 - t0, "cpu_seconds": c1 - c0, "peak_rss_mb": peak_rss_mb(), **extra}))
 """
 
 # Peak resident memory of the current process.  On Linux VmHWM (reset by exec) is used:

@@ -486,7 +486,7 @@ def drop_low_contacts(kpis: pd.DataFrame, min_contacts: int, file: str, log_: Cl
     c = kpis["contacts"].to_numpy(dtype=float)
     bad = c < min_contacts
     if bad.any():
-        old = [f"contacts={fmt_value(v)} < {min_contacts}" for v in c[bad]]
+        old = [f"contacts={v} < {min_contacts}" for v in _fmt_array(c[bad])]
         log_.add(file, kpis[ROW].to_numpy()[bad], "*", old, DROPPED, "min_contacts")
     return kpis[~bad]
 

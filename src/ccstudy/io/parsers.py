@@ -143,15 +143,24 @@ def _maybe_invisible_byte(b: np.ndarray) -> np.ndarray:
 
 
 def byte_lengths(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """UTF-8 length in bytes of every cell."""
-    return np.asarray(pc.binary_length(arr).to_numpy(zero_copy_only=False), dtype=np.int64)
+    """UTF-8 length in bytes of every cell (from the offsets; a missing cell counts 0)."""
+    parts = []
+    for ch in _chunks(arr):
+        lay = _chunk_layout(ch)
+        if lay is None:
+            return np.asarray(pc.fill_null(pc.binary_length(arr), 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+        parts.append(np.diff(lay[0]))
+    return np.concatenate(parts).astype(np.int64, copy=False) if parts else np.zeros(0, dtype=np.int64)
 
 
 def nonempty_cells(s: pd.Series) -> np.ndarray:
     """``(s != "").to_numpy()`` from the cells' byte lengths (a missing cell counts as not empty, as there)."""
     if len(s) == 0:
         return np.zeros(0, dtype=bool)
-    return _np_bool(pc.fill_null(pc.greater(pc.binary_length(_arrow(s)), 0), True))
+    arr = _arrow(s)
+    if arr.null_count:
+        return _np_bool(pc.fill_null(pc.greater(pc.binary_length(arr), 0), True))
+    return byte_lengths(arr) > 0
 
 
 def fixed_width(arr: pa.Array | pa.ChunkedArray, sel: np.ndarray, width: int) -> np.ndarray | None:
@@ -167,7 +176,8 @@ def fixed_width(arr: pa.Array | pa.ChunkedArray, sel: np.ndarray, width: int) ->
         local = sel[start: start + len(ch)]
         start += len(ch)
         if local.any():
-            out.append(data[offs[:-1][local].astype(np.int64)[:, None] + cols])
+            first = offs[:-1][local]
+            out.append(data[first][:, None] if width == 1 else data[first.astype(np.int64)[:, None] + cols])
     return np.concatenate(out) if out else np.zeros((0, width), dtype=np.uint8)
 
 
@@ -179,13 +189,14 @@ def blank_mask(s: pd.Series) -> np.ndarray:
     if len(s) == 0:
         return np.zeros(0, dtype=bool)
     arr = _arrow(s)
-    short = pc.less_equal(pc.binary_length(arr), _NA_MAX_BYTES)   # a longer cell is no token
-    if arr.null_count or pc.all(short).as_py():
+    if arr.null_count:
         return _np_bool(pc.is_in(arr, value_set=_NA_ARROW))
-    short_np = _np_bool(short)
+    short = byte_lengths(arr) <= _NA_MAX_BYTES   # a longer cell is no token
+    if short.all():
+        return _np_bool(pc.is_in(arr, value_set=_NA_ARROW))
     out = np.zeros(len(arr), dtype=bool)
-    if short_np.any():
-        out[short_np] = _np_bool(pc.is_in(arr.filter(short), value_set=_NA_ARROW))
+    if short.any():
+        out[short] = _np_bool(pc.is_in(arr.filter(pa.array(short)), value_set=_NA_ARROW))
     return out
 
 
@@ -196,7 +207,7 @@ def to_float(s: pd.Series, blank: np.ndarray | None = None) -> np.ndarray:
     blank = blank_mask(s) if blank is None else blank
     arr = _arrow(s)
     try:
-        masked = pc.if_else(pa.array(blank), pa.scalar(None, type=pa.string()), arr)
+        masked = pc.if_else(pa.array(blank), pa.scalar(None, type=pa.string()), arr) if blank.any() else arr
         return np.array(pc.cast(masked, pa.float64()).to_numpy(zero_copy_only=False), dtype=float)  # writable
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         out = pd.to_numeric(s.where(~blank, None), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -389,7 +400,7 @@ def parse_month(frame: pd.DataFrame, col: Col, pr: Problems) -> pd.Series:
 def _numbers(s: pd.Series, blank: np.ndarray, allow_percent: bool) -> tuple[np.ndarray, np.ndarray]:
     """Numeric values of *s* (NaN where blank or bad) and a mask of cells written with '%'."""
     pct = np.zeros(len(s), dtype=bool)
-    if allow_percent and len(s):
+    if allow_percent and len(s) and any_byte(_arrow(s), lambda b: b == 0x25, (0x26, 0xFF)):   # some '%'
         pct = _np_bool(pc.ends_with(_arrow(s), "%"))
         if pct.any():
             base = s.where(~pct, s.str[:-1].str.strip())

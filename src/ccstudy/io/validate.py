@@ -537,16 +537,22 @@ def parse_table(loaded: Loaded, schema: TableSchema, params: Any, problems: list
 
 # =========================================================================== cross checks
 
-def key_groups(frame: pd.DataFrame, key: Any) -> np.ndarray:
+def key_groups(frame: pd.DataFrame, key: Any, codes_of: dict[str, tuple[np.ndarray, int]] | None = None
+               ) -> np.ndarray:
     """One integer per row, the same for rows with equal values in every *key* column (missing = missing).
 
     The grouping ``DataFrame.duplicated(subset=key)`` uses, computed once so that several checks on
-    the same key share it.
+    the same key share it.  *codes_of* may give ``pd.factorize`` codes and the number of distinct
+    values of some columns (and receives those computed here).
     """
+    codes_of = {} if codes_of is None else codes_of
     ids = np.zeros(len(frame), dtype=np.int64)
     for c in key:
-        codes, uniques = pd.factorize(frame[c])           # -1 for a missing value
-        ids = ids * (len(uniques) + 1) + (codes.astype(np.int64) + 1)
+        if c not in codes_of:
+            codes, uniques = pd.factorize(frame[c])       # -1 for a missing value
+            codes_of[c] = (codes, len(uniques))
+        codes, n_distinct = codes_of[c]
+        ids = ids * (n_distinct + 1) + (codes.astype(np.int64) + 1)
         ids = pd.factorize(ids)[0].astype(np.int64)       # dense again: no overflow with many columns
     return ids
 
@@ -1043,6 +1049,7 @@ def _check_responses(ld: Loaded, schema: TableSchema, checked: Checked, items: l
 
     t = ld.typed
     assert t is not None
+    codes_of: dict[str, tuple[np.ndarray, int]] = {}   # factorized columns of t, shared by the checks below
     check_in_roster(ld, roster_ids, checked.loaded["roster"].file if "roster" in checked.loaded else "roster",
                     problems)
     if "item" in schema.names:  # long layout
@@ -1054,7 +1061,7 @@ def _check_responses(ld: Loaded, schema: TableSchema, checked: Checked, items: l
     else:
         cols = ["agent_id", "wave", "submitted"] + ld.extras
         key = [c for c in ("agent_id", "wave") if c in t.columns]
-        groups = key_groups(t, key) if key else None
+        groups = key_groups(t, key, codes_of) if key else None
         dups = exact_duplicates(t, [c for c in cols if c in t.columns], key=key, groups=groups)
         check_unique(ld, ("agent_id", "wave"), problems, exclude=dups,
                      what="one agent has more than one response in the same wave, with different answers",
@@ -1081,8 +1088,13 @@ def _check_responses(ld: Loaded, schema: TableSchema, checked: Checked, items: l
     if checked.has_submitted and {"agent_id", "wave", "submitted"} <= set(resp.columns):
         base = resp[["agent_id", "wave", "submitted", ROW]]   # not the answers: nothing to copy
         base = base if checked.response_duplicates is None else base[~checked.response_duplicates]
+        agent_codes = None
+        if resp is t and "agent_id" in codes_of:   # the codes of t's agent ids, on the rows of base
+            agent_codes = codes_of["agent_id"][0]
+            agent_codes = agent_codes if checked.response_duplicates is None else \
+                agent_codes[~checked.response_duplicates]
         for earlier, later in zip(waves, waves[1:]):
-            if _waves_in_order(base, earlier, later):
+            if _waves_in_order(base, earlier, later, agent_codes):
                 continue
             first = base[base["wave"] == earlier].drop_duplicates("agent_id").set_index("agent_id")["submitted"]
             nxt = base[base["wave"] == later]
@@ -1096,7 +1108,7 @@ def _check_responses(ld: Loaded, schema: TableSchema, checked: Checked, items: l
                     f"'{earlier}' response", values=vals)
 
 
-def _waves_in_order(base: pd.DataFrame, earlier: str, later: str) -> bool:
+def _waves_in_order(base: pd.DataFrame, earlier: str, later: str, agent: np.ndarray | None = None) -> bool:
     """Whether no *later*-wave response is dated before the agent's first *earlier*-wave response.
 
     The check of :func:`_check_responses` on arrays (agent codes, dates); False also when it cannot
@@ -1105,7 +1117,7 @@ def _waves_in_order(base: pd.DataFrame, earlier: str, later: str) -> bool:
     sub = base["submitted"].to_numpy()
     if sub.dtype.kind != "M" or not len(base):
         return False
-    agent = pd.factorize(base["agent_id"])[0]
+    agent = pd.factorize(base["agent_id"])[0] if agent is None else agent   # codes of base's agent ids
     if (agent < 0).any():
         return False
     wave = base["wave"]
