@@ -380,6 +380,9 @@ def _column_at(data: bytes, pos: int, delim: str) -> str | None:
     return cells[idx].strip().strip('"') if idx < len(cells) else None
 
 
+#: Files longer than this (characters) are read by the multi-threaded Arrow reader when every record is regular.
+ARROW_MIN_CHARS = 1 << 20
+
 _BLANK_BYTES = re.compile(rb"[ \t\n\r\x0b\x0c]*\Z")
 _ASCII_SPACE = re.compile(rb"[\t\n\x0b\x0c\r\x1c-\x1f ]*\Z")   # what str.strip() removes, in ASCII
 
@@ -417,7 +420,7 @@ def read_csv_grid(path: Path, spec: dict[str, Any]) -> Grid:
     ncols = _field_count(head, delim)
     size = len(data) if text is None else len(text)
     frame = None
-    if size > 1 << 20:
+    if size > ARROW_MIN_CHARS:
         frame = _parse_csv_arrow(data if text is None else text.encode("utf-8"), delim, ncols)
     if frame is None:
         text = data.decode("ascii") if text is None else text

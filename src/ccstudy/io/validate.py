@@ -1097,6 +1097,8 @@ def _check_responses(ld: Loaded, schema: TableSchema, checked: Checked, items: l
             if _waves_in_order(base, earlier, later, agent_codes):
                 continue
             first = base[base["wave"] == earlier].drop_duplicates("agent_id").set_index("agent_id")["submitted"]
+            if first.empty:   # no response in the earlier wave (reported as wave_missing): nothing to compare
+                continue
             nxt = base[base["wave"] == later]
             first_date = nxt["agent_id"].map(first)
             bad = (nxt["submitted"].notna() & first_date.notna() & (nxt["submitted"] < first_date)).to_numpy()
