@@ -441,7 +441,10 @@ def _kept(resp: pd.DataFrame, items: list[str], vals: np.ndarray, live: np.ndarr
         v = vals[:, j]
         if recode is not None and recode[:, j].any():
             v = np.where(recode[:, j], np.nan, v)
-        block[:, j] = v if every else v[live]
+        if every:
+            block[:, j] = v
+        else:
+            np.compress(live, v, out=block[:, j])
     out = pd.DataFrame(block, columns=items, index=other.index, copy=False)
     for pos, c in enumerate(resp.columns):   # the other columns put in place around the answers, not copied
         if c not in item_set:

@@ -191,7 +191,7 @@ def _clean(checked: Checked, params: Any, contact_kpis: ContactKpis | None = Non
                               duplicates=checked.response_duplicates, cell_rows=checked.response_cell_rows)
     has_submitted = checked.has_submitted
     cols = ["agent_id", "wave", *(["submitted"] if has_submitted else []), *items, "straightliner"]
-    out = cleaned[cols].copy()
+    out = cleaned[cols]   # copy-on-write: the conversions below do not touch cleaned
     if has_submitted:
         out["submitted"] = out["submitted"].astype("datetime64[ns]")
     for it in items:
