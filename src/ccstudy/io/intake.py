@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ccstudy.clean import CleaningLog, clean_responses, drop_duplicates, drop_low_contacts
+from ccstudy.clean import CleaningLog, clean_responses, drop_duplicates, drop_low_contacts, sort_responses
 from ccstudy.io.files import sha256_file, write_csv, write_json, write_parquet
 from ccstudy.io.readers import ROW
 from ccstudy.io.schemas import INPUT_ORDER, schema_for
@@ -196,7 +196,7 @@ def _clean(checked: Checked, params: Any, contact_kpis: ContactKpis | None = Non
                               duplicates=checked.response_duplicates, cell_rows=checked.response_cell_rows)
     has_submitted = checked.has_submitted
     cols = ["agent_id", "wave", *(["submitted"] if has_submitted else []), *items, "straightliner"]
-    out = cleaned[cols].copy()
+    out = cleaned[cols]   # copy-on-write: the conversions below do not touch cleaned
     if has_submitted:
         out["submitted"] = out["submitted"].astype("datetime64[ns]")
     for it in items:
@@ -204,9 +204,7 @@ def _clean(checked: Checked, params: Any, contact_kpis: ContactKpis | None = Non
     out["straightliner"] = out["straightliner"].astype(bool)
     out["agent_id"] = out["agent_id"].astype(str)
     out["wave"] = out["wave"].astype(str)
-    order = {w: i for i, w in enumerate(waves)}
-    out = out.assign(_w=out["wave"].map(order)).sort_values(["agent_id", "_w"], kind="stable")
-    tables["responses"] = out.drop(columns="_w").reset_index(drop=True)
+    tables["responses"] = sort_responses(out, waves)
 
     min_contacts = int(params.get("cleaning.min_contacts_per_month", 30) or 0)
     kld = loaded.get("agent_kpis")

@@ -69,11 +69,135 @@ def _np_bool(a: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.asarray(pc.fill_null(a, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
+# --------------------------------------------------------------------------- byte-level views
+# The cells of a text column are UTF-8 bytes in Arrow buffers.  A whole-column question that a
+# byte scan answers ("does any cell hold a line break / a control byte / a letter?") costs
+# microseconds in numpy; when the answer rules a rule out, its per-cell check is skipped, and when
+# it does not, the exact per-cell check runs as before.  Null cells (never produced by the readers)
+# or other layouts give None: callers then take the per-cell path.
+
+def _chunk_layout(ch: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """(offsets, data bytes) of one string chunk, both zero-copy views; None for other layouts."""
+    if pa.types.is_large_string(ch.type):
+        off_type: Any = np.int64
+    elif pa.types.is_string(ch.type):
+        off_type = np.int32
+    else:
+        return None
+    if ch.null_count:
+        return None
+    bufs = ch.buffers()
+    if len(ch) == 0 or bufs[1] is None:
+        return np.zeros(1, dtype=off_type), np.zeros(0, dtype=np.uint8)
+    offs = np.frombuffer(bufs[1], dtype=off_type)[ch.offset: ch.offset + len(ch) + 1]
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, dtype=np.uint8)
+    return offs, data
+
+
+def _chunks(arr: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    return list(arr.chunks) if isinstance(arr, pa.ChunkedArray) else [arr]
+
+
+def cell_bytes(arr: pa.Array | pa.ChunkedArray) -> list[np.ndarray] | None:
+    """The bytes of every cell of *arr* (one view per chunk), or None when not a null-free string array."""
+    out = []
+    for ch in _chunks(arr):
+        lay = _chunk_layout(ch)
+        if lay is None:
+            return None
+        offs, data = lay
+        out.append(data[int(offs[0]): int(offs[-1])])
+    return out
+
+
+def any_byte(arr: pa.Array | pa.ChunkedArray, test: Any, clear: tuple[int, int] = (1, 0)) -> bool:
+    """Whether any byte of any cell passes *test* (a numpy predicate); True when unknown (fall back).
+
+    *clear* is a range of bytes that never pass *test*: a chunk whose bytes all lie in it (two
+    reductions, no temporary array) is not tested byte by byte.
+    """
+    parts = cell_bytes(arr)
+    if parts is None:
+        return True
+    lo, hi = clear
+    for b in parts:
+        if not b.size or (lo <= int(b.min()) and int(b.max()) <= hi):
+            continue
+        if test(b).any():
+            return True
+    return False
+
+
+def _has_letter_or_non_ascii(b: np.ndarray) -> np.ndarray:
+    low = b | 0x20
+    return ((low >= 0x61) & (low <= 0x7A)) | (b >= 0x80)
+
+
+def _line_break_byte(b: np.ndarray) -> np.ndarray:
+    return (b == 0x0A) | (b == 0x0D)
+
+
+def _maybe_invisible_byte(b: np.ndarray) -> np.ndarray:
+    """Bytes that may belong to a character of ``_INVISIBLE_RE``: ASCII controls but TAB/LF/CR, and non-ASCII."""
+    return ((b < 0x20) & (b != 0x09) & (b != 0x0A) & (b != 0x0D)) | (b >= 0x7F)
+
+
+def byte_lengths(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """UTF-8 length in bytes of every cell (from the offsets; a missing cell counts 0)."""
+    parts = []
+    for ch in _chunks(arr):
+        lay = _chunk_layout(ch)
+        if lay is None:
+            return np.asarray(pc.fill_null(pc.binary_length(arr), 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+        parts.append(np.diff(lay[0]))
+    return np.concatenate(parts).astype(np.int64, copy=False) if parts else np.zeros(0, dtype=np.int64)
+
+
+def nonempty_cells(s: pd.Series) -> np.ndarray:
+    """``(s != "").to_numpy()`` from the cells' byte lengths (a missing cell counts as not empty, as there)."""
+    if len(s) == 0:
+        return np.zeros(0, dtype=bool)
+    arr = _arrow(s)
+    if arr.null_count:
+        return _np_bool(pc.fill_null(pc.greater(pc.binary_length(arr), 0), True))
+    return byte_lengths(arr) > 0
+
+
+def fixed_width(arr: pa.Array | pa.ChunkedArray, sel: np.ndarray, width: int) -> np.ndarray | None:
+    """The bytes of the selected cells (each exactly *width* bytes long) as a ``(k, width)`` uint8 matrix."""
+    out = []
+    start = 0
+    cols = np.arange(width)
+    for ch in _chunks(arr):
+        lay = _chunk_layout(ch)
+        if lay is None:
+            return None
+        offs, data = lay
+        local = sel[start: start + len(ch)]
+        start += len(ch)
+        if local.any():
+            first = offs[:-1][local]
+            out.append(data[first][:, None] if width == 1 else data[first.astype(np.int64)[:, None] + cols])
+    return np.concatenate(out) if out else np.zeros((0, width), dtype=np.uint8)
+
+
+_NA_MAX_BYTES = max(len(t.encode("utf-8")) for t in NA_TOKENS)
+
+
 def blank_mask(s: pd.Series) -> np.ndarray:
     """Cells that are blank or a missing-value token (NA, N/A, -, ...)."""
     if len(s) == 0:
         return np.zeros(0, dtype=bool)
-    return _np_bool(pc.is_in(_arrow(s), value_set=_NA_ARROW))
+    arr = _arrow(s)
+    if arr.null_count:
+        return _np_bool(pc.is_in(arr, value_set=_NA_ARROW))
+    short = byte_lengths(arr) <= _NA_MAX_BYTES   # a longer cell is no token
+    if short.all():
+        return _np_bool(pc.is_in(arr, value_set=_NA_ARROW))
+    out = np.zeros(len(arr), dtype=bool)
+    if short.any():
+        out[short] = _np_bool(pc.is_in(arr.filter(pa.array(short)), value_set=_NA_ARROW))
+    return out
 
 
 def to_float(s: pd.Series, blank: np.ndarray | None = None) -> np.ndarray:
@@ -83,7 +207,7 @@ def to_float(s: pd.Series, blank: np.ndarray | None = None) -> np.ndarray:
     blank = blank_mask(s) if blank is None else blank
     arr = _arrow(s)
     try:
-        masked = pc.if_else(pa.array(blank), pa.scalar(None, type=pa.string()), arr)
+        masked = pc.if_else(pa.array(blank), pa.scalar(None, type=pa.string()), arr) if blank.any() else arr
         return np.array(pc.cast(masked, pa.float64()).to_numpy(zero_copy_only=False), dtype=float)  # writable
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         out = pd.to_numeric(s.where(~blank, None), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -137,6 +261,11 @@ def parse_date(frame: pd.DataFrame, col: Col, pr: Problems, input_name: str,
                 recoded |= hit
     formats = (date_format,) if date_format else DATE_FORMATS
     far = np.zeros(len(s), dtype=bool)
+    if formats[0] == "%Y-%m-%d" and todo.any():  # the cells the first format reads, read from their bytes
+        iso, values = _iso_dates(_arrow(s), todo)
+        if iso.any():
+            out.iloc[np.flatnonzero(iso)] = values
+            todo &= ~iso
     for fmt in formats:
         if not todo.any():
             break
@@ -181,13 +310,63 @@ def parse_date(frame: pd.DataFrame, col: Col, pr: Problems, input_name: str,
     return out
 
 
+def _digits(m: np.ndarray, cols: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """(all of these byte columns are ASCII digits, their decimal value) per row of the byte matrix *m*."""
+    d = m[:, cols] - np.uint8(0x30)            # a digit gives 0..9, any other byte wraps past 9
+    ok = (d <= 9).all(axis=1)
+    return ok, d.astype(np.int64) @ (10 ** np.arange(len(cols) - 1, -1, -1, dtype=np.int64))
+
+
+def _canonical_months(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Cells written ``YYYY-MM`` with a month 01..12 (the regex ``^\\d{4}-(0[1-9]|1[0-2])$``), from their bytes."""
+    n = len(arr)
+    sel = byte_lengths(arr) == 7
+    out = np.zeros(n, dtype=bool)
+    m = fixed_width(arr, sel, 7) if sel.any() else np.zeros((0, 7), dtype=np.uint8)
+    if m is None:
+        return _np_bool(pc.match_substring_regex(arr, r"^\d{4}-(0[1-9]|1[0-2])$"))
+    y_ok, _ = _digits(m, [0, 1, 2, 3])
+    m_ok, month = _digits(m, [5, 6])
+    out[np.flatnonzero(sel)] = y_ok & m_ok & (m[:, 4] == 0x2D) & (month >= 1) & (month <= 12)
+    return out
+
+
+# years whose every day a nanosecond timestamp holds (1677-09-21 .. 2262-04-11)
+_ISO_YEARS = (_NS_MIN.year + 1, _NS_MAX.year - 1)
+
+
+def _iso_dates(arr: pa.Array | pa.ChunkedArray, todo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cells of *todo* that are valid dates written ``YYYY-MM-DD`` in the years of :data:`_ISO_YEARS`,
+    and their values (``datetime64[ns]``), from their bytes.
+
+    These are cells ``pd.to_datetime(format="%Y-%m-%d")`` reads, to the same value; every other cell
+    is left to it.
+    """
+    hit = np.zeros(len(todo), dtype=bool)
+    sel = todo & (byte_lengths(arr) == 10)
+    m = fixed_width(arr, sel, 10) if sel.any() else None
+    if m is None:
+        return hit, np.zeros(0, dtype="datetime64[ns]")
+    y_ok, year = _digits(m, [0, 1, 2, 3])
+    m_ok, month = _digits(m, [5, 6])
+    d_ok, day = _digits(m, [8, 9])
+    ok = (y_ok & m_ok & d_ok & (m[:, 4] == 0x2D) & (m[:, 7] == 0x2D) & (year >= _ISO_YEARS[0])
+          & (year <= _ISO_YEARS[1]) & (month >= 1) & (month <= 12) & (day >= 1))
+    first = np.where(ok, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
+    days_in_month = ((first + 1).astype("datetime64[D]") - first.astype("datetime64[D]")).astype(np.int64)
+    ok &= day <= days_in_month
+    hit[np.flatnonzero(sel)[ok]] = True
+    values = (first.astype("datetime64[D]") + (day - 1)).astype("datetime64[ns]")
+    return hit, values[ok]
+
+
 def parse_month(frame: pd.DataFrame, col: Col, pr: Problems) -> pd.Series:
     s = frame[col.name]
     blank = blank_mask(s)
     ok = np.zeros(len(s), dtype=bool)
     canonical = np.zeros(len(s), dtype=bool)
     if len(s):
-        canonical = _np_bool(pc.match_substring_regex(_arrow(s), r"^\d{4}-(0[1-9]|1[0-2])$"))
+        canonical = _canonical_months(_arrow(s))
     ok |= canonical
     rest = ~canonical & ~blank
     y = pd.Series(np.nan, index=s.index)
@@ -206,8 +385,10 @@ def parse_month(frame: pd.DataFrame, col: Col, pr: Problems) -> pd.Series:
         pr.add_mask(frame, bad & ~serial, col.name, "month_unparseable", "not a month written YYYY-MM")
     if not col.nullable:
         pr.add_mask(frame, blank, col.name, "required_value", "is blank; a month is required")
-    out = s.where(canonical, "").astype(object)
     fix = ok & ~canonical
+    if not fix.any():  # every month written YYYY-MM (or missing): the cells as they are
+        return s.where(canonical).astype("str")
+    out = s.where(canonical, "").astype(object)
     if fix.any():
         yy = y[fix].astype(int).astype(str).str.zfill(4)
         mm = m[fix].astype(int).astype(str).str.zfill(2)
@@ -219,7 +400,7 @@ def parse_month(frame: pd.DataFrame, col: Col, pr: Problems) -> pd.Series:
 def _numbers(s: pd.Series, blank: np.ndarray, allow_percent: bool) -> tuple[np.ndarray, np.ndarray]:
     """Numeric values of *s* (NaN where blank or bad) and a mask of cells written with '%'."""
     pct = np.zeros(len(s), dtype=bool)
-    if allow_percent and len(s):
+    if allow_percent and len(s) and any_byte(_arrow(s), lambda b: b == 0x25, (0x26, 0xFF)):   # some '%'
         pct = _np_bool(pc.ends_with(_arrow(s), "%"))
         if pct.any():
             base = s.where(~pct, s.str[:-1].str.strip())
@@ -327,11 +508,14 @@ def parse_text(frame: pd.DataFrame, col: Col, pr: Problems, allowed: tuple[str, 
         pr.add_mask(frame, blank, col.name, "required_value", "is blank; a value is required")
     if col.kind in ("id", "category"):
         arr = _arrow(s) if len(s) else None
-        broken = _np_bool(pc.match_substring_regex(arr, r"[\r\n]")) if arr is not None else np.zeros(0, bool)
+        broken = np.zeros(len(s), bool)
+        if arr is not None and any_byte(arr, _line_break_byte, (0x0E, 0xFF)):  # else no cell can hold one
+            broken = _np_bool(pc.match_substring_regex(arr, r"[\r\n]"))
         pr.add_mask(frame, broken, col.name, "line_break",
                     "contains a line break (is a quote left open on this row?)")
-        hidden = ~broken & (_np_bool(pc.match_substring_regex(arr, _INVISIBLE_RE2)) if arr is not None
-                            else np.zeros(0, bool))
+        hidden = np.zeros(len(s), bool)
+        if arr is not None and any_byte(arr, _maybe_invisible_byte, (0x20, 0x7E)):
+            hidden = ~broken & _np_bool(pc.match_substring_regex(arr, _INVISIBLE_RE2))
         pr.add_mask(frame, hidden, col.name, "invisible_character",
                     "contains an invisible or control character (shown escaped, e.g. \\u200b): two ids that look "
                     "the same would be different agents; delete the character in the export")
@@ -339,21 +523,77 @@ def parse_text(frame: pd.DataFrame, col: Col, pr: Problems, allowed: tuple[str, 
     if allowed is not None:
         canon = {norm_label(a): a for a in allowed}
         lookup = {u: canon.get(norm_label(u)) for u in s.unique()}
-        mapped = s.map(lookup).astype(object)
-        bad = ~blank & mapped.isna().to_numpy()
-        pr.add_mask(frame, bad, col.name, "not_allowed", "must be one of " + ", ".join(f"'{a}'" for a in allowed))
-        out = mapped.where(mapped.notna(), s).astype(str)
+        if all(isinstance(u, str) and (c is None or c == u) for u, c in lookup.items()):
+            # every cell is already an allowed value as written, or not allowed at all: one hash lookup
+            unknown = pa.array([u for u, c in lookup.items() if c is None], type=pa.string())
+            bad = ~blank & (_np_bool(pc.is_in(_arrow(s), value_set=unknown)) if len(unknown)
+                            else np.zeros(len(s), bool))
+            pr.add_mask(frame, bad, col.name, "not_allowed",
+                        "must be one of " + ", ".join(f"'{a}'" for a in allowed))
+            out = s.astype(str)
+        else:
+            mapped = s.map(lookup).astype(object)
+            bad = ~blank & mapped.isna().to_numpy()
+            pr.add_mask(frame, bad, col.name, "not_allowed",
+                        "must be one of " + ", ".join(f"'{a}'" for a in allowed))
+            out = mapped.where(mapped.notna(), s).astype(str)
     else:
         out = s.astype(str)
     return out.where(~blank, "") if col.nullable else out
 
 
+# one-byte cells: a digit is its value, a one-byte missing-value token is blank; any other cell is "other"
+_BYTE_VALUE = np.full(256, np.nan)
+_BYTE_VALUE[0x30:0x3A] = np.arange(10, dtype=float)
+_BYTE_KIND = np.full(256, 2, dtype=np.int8)   # 0 digit, 1 blank, 2 other
+_BYTE_KIND[0x30:0x3A] = 0
+for _tok in NA_TOKENS:
+    if len(_tok.encode("utf-8")) == 1:
+        _BYTE_KIND[_tok.encode("utf-8")[0]] = 1
+
+
+def _short_numbers(s: pd.Series, out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(blank mask, value) of every cell, as :func:`blank_mask` and :func:`to_float` give them.
+
+    Answers are mostly one digit or blank: those cells are read from their byte directly; the others
+    (longer numbers, labels, odd text) go through :func:`blank_mask` and :func:`to_float` together.
+    The result is the same as theirs on the whole column: digits and blanks parse the same way
+    whichever reader :func:`to_float` ends up using, and every other cell is in the subset.
+    """
+    n = len(s)
+    arr = _arrow(s) if n else None
+    lens = byte_lengths(arr) if n else np.zeros(0, dtype=np.int64)
+    one = lens == 1
+    first = fixed_width(arr, one, 1) if n and one.any() else np.zeros((0, 1), dtype=np.uint8)
+    num = np.empty(n) if out is None else out
+    if first is None:
+        blank = blank_mask(s)
+        num[:] = to_float(s, blank)
+        return blank, num
+    kind = np.full(n, 2, dtype=np.int8)
+    kind[lens == 0] = 1 if "" in NA_TOKENS else 2
+    num.fill(np.nan)
+    kind[one] = _BYTE_KIND[first[:, 0]]
+    num[one] = _BYTE_VALUE[first[:, 0]]
+    blank = kind == 1
+    other = kind == 2
+    if other.any():
+        idx = np.flatnonzero(other)
+        sub = s.iloc[idx]
+        sub_blank = blank_mask(sub)
+        blank[idx] = sub_blank
+        num[idx] = to_float(sub, sub_blank)
+    return blank, num
+
+
 def parse_scores(frame: pd.DataFrame, column: str, pr: Problems, labels: dict[str, float],
-                 lo: int, hi: int) -> pd.Series:
-    """Scores as floats: numbers as answered, labels mapped; out-of-range numbers are kept (cleaning)."""
+                 lo: int, hi: int, out: np.ndarray | None = None) -> pd.Series:
+    """Scores as floats: numbers as answered, labels mapped; out-of-range numbers are kept (cleaning).
+
+    With *out* (a float array, one value per row) the values are written there.
+    """
     s = frame[column]
-    blank = blank_mask(s)
-    num = to_float(s, blank)
+    blank, num = _short_numbers(s, out)
     bad = ~blank & ~np.isfinite(num)
     if bad.any() and labels:
         idx = np.flatnonzero(bad)
@@ -368,6 +608,6 @@ def parse_scores(frame: pd.DataFrame, column: str, pr: Problems, labels: dict[st
         pr.add_mask(frame, bad, column, "score_not_number",
                     f"text where a score is expected: answers must be numbers from {lo} to {hi} or {where}")
     num[bad] = np.nan
-    return pd.Series(num, index=s.index, dtype=float)
+    return pd.Series(num, index=s.index, dtype=float, copy=False)
 
 

@@ -42,6 +42,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 log = logging.getLogger(__name__)
 
@@ -323,16 +326,12 @@ def _parse_csv(text: str, delim: str, ncols: int) -> tuple[pd.DataFrame, int]:
     return frame, max(wider, default=0)
 
 
-def _parse_csv_arrow(text: str, delim: str, ncols: int) -> pd.DataFrame | None:
+def _parse_csv_arrow(raw: bytes, delim: str, ncols: int) -> pd.DataFrame | None:
     """Fast path (multi-threaded Arrow reader): only when every record has exactly *ncols* fields.
 
     Returns None when any record is irregular (a blank line, a short or long row): the C reader then
     handles the file, keeping every row with its spreadsheet row number.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.csv as pacsv
-
     irregular: list[int] = []
 
     def handler(row: Any) -> str:
@@ -342,12 +341,13 @@ def _parse_csv_arrow(text: str, delim: str, ncols: int) -> pd.DataFrame | None:
     names = [str(i) for i in range(ncols)]
     try:
         table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(raw),   # UTF-8
             read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 22),
             parse_options=pacsv.ParseOptions(delimiter=delim, quote_char='"', double_quote=True,
                                              newlines_in_values=True, ignore_empty_lines=False,
                                              invalid_row_handler=handler),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+            # large_string: the layout of pandas' str columns, so they take the buffers as they are
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, ValueError):
@@ -355,9 +355,20 @@ def _parse_csv_arrow(text: str, delim: str, ncols: int) -> pd.DataFrame | None:
     if irregular:
         return None
     str_dtype = pd.Series([], dtype=str).dtype
-    cols = {i: pd.Series(pc.utf8_trim_whitespace(table.column(n)), dtype=str_dtype)
-            for i, n in enumerate(names)}
+    cols = {i: pd.Series(_strip_cells(table.column(n)), dtype=str_dtype) for i, n in enumerate(names)}
     return pd.DataFrame(cols)
+
+
+def _space_byte(b: np.ndarray) -> np.ndarray:
+    """Bytes that may belong to a whitespace character (ASCII TAB..CR, FS..space; any non-ASCII byte)."""
+    return ((b >= 0x09) & (b <= 0x0D)) | ((b >= 0x1C) & (b <= 0x20)) | (b >= 0x80)
+
+
+def _strip_cells(col: Any) -> Any:
+    """Cells without leading / trailing whitespace (as ``str.strip``); a column with no space byte is kept as is."""
+    from ccstudy.io.parsers import any_byte
+
+    return pc.utf8_trim_whitespace(col) if any_byte(col, _space_byte, (0x21, 0x7F)) else col
 
 
 def _column_at(data: bytes, pos: int, delim: str) -> str | None:
@@ -369,31 +380,50 @@ def _column_at(data: bytes, pos: int, delim: str) -> str | None:
     return cells[idx].strip().strip('"') if idx < len(cells) else None
 
 
+#: Files longer than this (characters) are read by the multi-threaded Arrow reader when every record is regular.
+ARROW_MIN_CHARS = 1 << 20
+
+_BLANK_BYTES = re.compile(rb"[ \t\n\r\x0b\x0c]*\Z")
+_ASCII_SPACE = re.compile(rb"[\t\n\x0b\x0c\r\x1c-\x1f ]*\Z")   # what str.strip() removes, in ASCII
+
+
 def read_csv_grid(path: Path, spec: dict[str, Any]) -> Grid:
     with open(path, "rb") as fh:  # read-only: raw files are never modified
         data = fh.read()
-    if not data.strip():
+    if _BLANK_BYTES.match(data):   # only spaces and line ends (as `not data.strip()`, without copying the file)
         raise ReadProblem("the file is empty", "empty_file")
     delim = _delimiter(spec)
+    # An ASCII file is valid UTF-8 as it is: decode_bytes would check the binary signatures and NUL
+    # bytes, then return its text as utf-8; the bytes are used without decoding the whole file.
+    ascii_only = not spec.get("encoding") and data.isascii()
+    text: str | None = None
     try:
-        text, enc = decode_bytes(data, spec.get("encoding"))
+        if ascii_only:
+            _sniff_binary(data)
+            enc = "utf-8"
+        else:
+            text, enc = decode_bytes(data, spec.get("encoding"))
     except ReadProblem as rp:
         if rp.pos is not None:
             rp.column = _column_at(data, rp.pos, delim)
         raise
-    if not text.strip():
+    if (_ASCII_SPACE.match(data) if text is None else not text.strip()):
         raise ReadProblem("the file holds only a byte-order mark and no text (no header, no data): "
                           "export it again", "empty_file")
-    if "\x00" in text:
+    if text is not None and "\x00" in text:   # (an ASCII file with a NUL byte was named by _sniff_binary)
         pos = text.index("\x00")
         row = text[:pos].count("\n") + 1
         raise ReadProblem(f"a NUL character (\\x00) at row {row}: the file is damaged or not a text (CSV) file; "
                           "export it again (if it is an Excel or Parquet file give it the matching extension)",
                           "not_text", row=row, value="\\x00")
-    head = text[:200_000].splitlines()[:50]
+    head = (data[:200_000].decode("ascii") if text is None else text[:200_000]).splitlines()[:50]
     ncols = _field_count(head, delim)
-    frame = _parse_csv_arrow(text, delim, ncols) if len(text) > 1 << 20 else None
+    size = len(data) if text is None else len(text)
+    frame = None
+    if size > ARROW_MIN_CHARS:
+        frame = _parse_csv_arrow(data if text is None else text.encode("utf-8"), delim, ncols)
     if frame is None:
+        text = data.decode("ascii") if text is None else text
         try:
             frame, wider = _parse_csv(text, delim, ncols)
             if wider > ncols:  # some later row has more fields: read again wide enough to keep every row
@@ -562,7 +592,6 @@ def _column_text(s: pd.Series) -> list[str]:
 
 
 def read_parquet_grid(path: Path, spec: dict[str, Any]) -> Grid:
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:

@@ -35,6 +35,9 @@ from ccstudy.escape import markdown, visible
 from ccstudy.io.parsers import (  # noqa: F401  (re-exported: the cell parsers used to live here)
     DATE_FORMATS,
     _arrow,
+    _has_letter_or_non_ascii,
+    any_byte,
+    nonempty_cells,
     _np_bool,
     blank_mask,
     excel_letter,
@@ -316,7 +319,7 @@ def map_columns(loaded: Loaded, schema: TableSchema, spec: dict[str, Any], probl
     cols = [c for c in frame.columns if c != ROW]
     nonblank = np.zeros(len(frame), dtype=bool)
     for c in cols:
-        nonblank |= (frame[c] != "").to_numpy()
+        nonblank |= nonempty_cells(frame[c])
     mapping = spec.get("columns") or {}
     if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, (str, int))
                                                 for k, v in mapping.items()):
@@ -442,6 +445,7 @@ def parse_table(loaded: Loaded, schema: TableSchema, params: Any, problems: list
     date_format = spec.get("date_format")
     lo, hi = int(params.get("scale.min")), int(params.get("scale.max"))
     typed: dict[str, pd.Series] = {}
+    answer_at: dict[str, int] = {}    # wide responses: item column -> its column in the answer block
     known = set(schema.names)
     ignore = {norm_key(c) for c in (spec.get("ignore_columns") or [])}
     present = [c for c in frame.columns if c != ROW]
@@ -480,6 +484,10 @@ def parse_table(loaded: Loaded, schema: TableSchema, params: Any, problems: list
     extras = [c for c in present if c not in known and norm_key(c) not in ignore]
     if name == "responses" and schema.extra == "forbid" and "item" not in schema.names:
         item_set = set(items) if items is not None else None
+        answer_cols = [c for c in extras if item_set is None or c in item_set]
+        # the answers are parsed straight into one float block, column-major (the block's own layout)
+        answers = np.empty((len(frame), len(answer_cols)), dtype=float, order="F")
+        answer_at: dict[str, int] = {}
         for c in extras:
             if item_set is not None and c not in item_set:
                 pr.add("unknown_item",
@@ -487,16 +495,17 @@ def parse_table(loaded: Loaded, schema: TableSchema, params: Any, problems: list
                        f"inputs.responses.columns, or list it in inputs.responses.ignore_columns",
                        column=c, rows=[1], values=[], count=1)
             else:
-                typed[c] = parse_scores(frame, c, pr, labels, lo, hi)
+                answer_at[c] = len(answer_at)
+                parse_scores(frame, c, pr, labels, lo, hi, out=answers[:, answer_at[c]])
         if items is not None:
             for it in items:
                 if it not in frame.columns:
                     pr.add("item_missing",
                            f"item {it} of the item map has no column in the responses (map its header in "
                            "inputs.responses.columns if the export names it differently)", column=it)
-            loaded.extras = [c for c in items if c in typed]
+            loaded.extras = [c for c in items if c in answer_at]
         else:
-            loaded.extras = [c for c in extras if c in typed]
+            loaded.extras = [c for c in extras if c in answer_at]
     elif schema.extra == "forbid":
         for c in extras:
             pr.add("unknown_column", f"column '{c}' is not part of the {name} format "
@@ -515,10 +524,11 @@ def parse_table(loaded: Loaded, schema: TableSchema, params: Any, problems: list
             typed[c] = s.where(~blank, "").astype(str)
             loaded.extras.append(c)
 
-    scores = [c for c in loaded.extras if c in typed and name == "responses" and "item" not in schema.names]
-    if scores:  # one float block for the answers: fast row-wise cleaning later
-        block = pd.DataFrame(np.column_stack([typed.pop(c).to_numpy(dtype=float) for c in scores]),
-                             columns=scores, index=frame.index)
+    if answer_at:  # one float block for the answers (item-map order): fast row-wise cleaning later
+        scores = loaded.extras
+        if scores != list(answer_at):
+            answers = np.asfortranarray(answers[:, [answer_at[c] for c in scores]])
+        block = pd.DataFrame(answers, columns=scores, index=frame.index, copy=False)
         out = pd.concat([pd.DataFrame(typed, index=frame.index), block], axis=1)
     else:
         out = pd.DataFrame(typed, index=frame.index)
@@ -528,16 +538,45 @@ def parse_table(loaded: Loaded, schema: TableSchema, params: Any, problems: list
 
 # =========================================================================== cross checks
 
-def exact_duplicates(frame: pd.DataFrame, columns: list[str], key: list[str] | None = None) -> np.ndarray:
+def key_groups(frame: pd.DataFrame, key: Any, codes_of: dict[str, tuple[np.ndarray, int]] | None = None
+               ) -> np.ndarray:
+    """One integer per row, the same for rows with equal values in every *key* column (missing = missing).
+
+    The grouping ``DataFrame.duplicated(subset=key)`` uses, computed once so that several checks on
+    the same key share it.  *codes_of* may give ``pd.factorize`` codes and the number of distinct
+    values of some columns (and receives those computed here).
+    """
+    codes_of = {} if codes_of is None else codes_of
+    ids = np.zeros(len(frame), dtype=np.int64)
+    for c in key:
+        if c not in codes_of:
+            codes, uniques = pd.factorize(frame[c])       # -1 for a missing value
+            codes_of[c] = (codes, len(uniques))
+        codes, n_distinct = codes_of[c]
+        ids = ids * (n_distinct + 1) + (codes.astype(np.int64) + 1)
+        ids = pd.factorize(ids)[0].astype(np.int64)       # dense again: no overflow with many columns
+    return ids
+
+
+def _repeated(groups: np.ndarray) -> np.ndarray:
+    """Rows whose group has more than one row (``duplicated(keep=False)``)."""
+    if not len(groups):
+        return np.zeros(0, dtype=bool)
+    return np.bincount(groups)[groups] > 1
+
+
+def exact_duplicates(frame: pd.DataFrame, columns: list[str], key: list[str] | None = None,
+                     groups: np.ndarray | None = None) -> np.ndarray:
     """Rows that repeat an earlier row in every one of *columns* (the first copy is not marked).
 
-    With *key* (a subset of *columns*), only rows whose key repeats are compared in full.
+    With *key* (a subset of *columns*), only rows whose key repeats are compared in full; *groups*
+    may give :func:`key_groups` of the key when already computed.
     """
     out = np.zeros(len(frame), dtype=bool)
     if frame.empty:
         return out
     if key:
-        cand = frame.duplicated(subset=key, keep=False).to_numpy()
+        cand = _repeated(groups if groups is not None else key_groups(frame, key))
         if not cand.any():
             return out
         out[cand] = frame[cand].duplicated(subset=columns, keep="first").to_numpy()
@@ -546,14 +585,18 @@ def exact_duplicates(frame: pd.DataFrame, columns: list[str], key: list[str] | N
 
 
 def check_unique(loaded: Loaded, key: tuple[str, ...], problems: list[Problem], exclude: np.ndarray | None = None,
-                 what: str = "") -> None:
+                 what: str = "", groups: np.ndarray | None = None) -> None:
     t = loaded.typed
     if t is None or not key or any(k not in t.columns for k in key):
         return
-    sub = t if exclude is None else t[~exclude]
-    dup = sub.duplicated(subset=list(key), keep=False).to_numpy()
+    g = groups if groups is not None else key_groups(t, key)
+    if exclude is not None:
+        g = pd.factorize(g[~exclude])[0]
+    dup = _repeated(g)
     if not dup.any():
         return
+    sub = t[list(key) + [ROW]]   # the key columns only: the answers are not copied
+    sub = sub if exclude is None else sub[~exclude]
     vals = sub[list(key)].astype(str).agg(" / ".join, axis=1).to_numpy() if len(key) > 1 else \
         sub[key[0]].astype(str).to_numpy()
     pr = Problems(loaded.file, problems, loaded.headers)
@@ -582,17 +625,20 @@ def check_order(loaded: Loaded, a: str, b: str, problems: list[Problem]) -> None
         pr.add_mask(t, bad, a, "exceeds", f"{a} must not exceed {b}", values=vals)
 
 
-def check_in_roster(loaded: Loaded, roster_ids: set[str] | None, roster_file: str, problems: list[Problem]) -> None:
+def check_in_roster(loaded: Loaded, roster_ids: set[str] | pa.Array | None, roster_file: str,
+                    problems: list[Problem]) -> None:
     t = loaded.typed
     if t is None or roster_ids is None or "agent_id" not in t.columns:
         return
     ids = t["agent_id"]
-    known = _np_bool(pc.is_in(_arrow(ids), value_set=pa.array(sorted(roster_ids), type=pa.string()))) \
-        if len(ids) else np.zeros(0, dtype=bool)
+    known_ids = roster_ids if isinstance(roster_ids, (pa.Array, pa.ChunkedArray)) else \
+        pa.array(sorted(roster_ids), type=pa.string())
+    known = _np_bool(pc.is_in(_arrow(ids), value_set=known_ids)) if len(ids) else np.zeros(0, dtype=bool)
     bad = ~known & (ids != "").to_numpy()
-    Problems(loaded.file, problems, loaded.headers).add_mask(
-        t, bad, "agent_id", "agent_not_in_roster", f"agent not in the roster ({roster_file})",
-        values=ids.to_numpy())
+    if bad.any():
+        Problems(loaded.file, problems, loaded.headers).add_mask(
+            t, bad, "agent_id", "agent_not_in_roster", f"agent not in the roster ({roster_file})",
+            values=ids.to_numpy())
 
 
 def pivot_long(loaded: Loaded, items: list[str] | None, problems: list[Problem]) -> tuple[pd.DataFrame, np.ndarray,
@@ -646,6 +692,30 @@ def _summary_key(v: str) -> str:
     return re.sub(r"[\s:：_\-]+", "", norm_label(v))
 
 
+# No token holds an ASCII digit, and the key of a cell keeps its ASCII digits: a cell with one is no summary.
+assert not any(ch in "0123456789" for t in SUMMARY_TOKENS for ch in t)
+
+
+def _summary_values(s: pd.Series) -> list[str]:
+    """The distinct cells of *s* that mark a summary row (``0 < len <= 16`` and their key a token).
+
+    Only cells that could be one are keyed: a column without letters (scores, dates, numbers) has
+    none, and a cell holding an ASCII digit (ids, dates) cannot be one.
+    """
+    if len(s) == 0:
+        return []
+    arr = _arrow(s)
+    if not any_byte(arr, _has_letter_or_non_ascii, (0x00, 0x40)):
+        return []
+    cand = arr.filter(pc.invert(pc.match_substring_regex(arr, "[0-9]")))
+    if len(cand) == 0:
+        return []
+    uniq = pc.unique(cand)
+    length = pc.utf8_length(uniq)
+    uniq = uniq.filter(pc.and_(pc.greater(length, 0), pc.less_equal(length, 16)))
+    return [u for u in uniq.to_pylist() if isinstance(u, str) and _summary_key(u) in SUMMARY_TOKENS]
+
+
 def summary_rows(ld: Loaded, schema: TableSchema, spec: dict[str, Any], problems: list[Problem]) -> None:
     """Reject (or drop, when ``inputs.<name>.drop_summary_rows`` is true) rows that are totals or averages.
 
@@ -661,8 +731,7 @@ def summary_rows(ld: Loaded, schema: TableSchema, spec: dict[str, Any], problems
     where: dict[int, tuple[str, str]] = {}
     for c in cols:
         s = frame[c]
-        found = [u for u in pd.unique(s.to_numpy()) if isinstance(u, str) and 0 < len(u) <= 16
-                 and _summary_key(u) in SUMMARY_TOKENS]
+        found = _summary_values(s)
         if not found:
             continue
         m = s.isin(found).to_numpy(dtype=bool)
@@ -743,7 +812,8 @@ def _study_end(loaded: dict[str, Loaded]) -> pd.Timestamp | None:
     for name, col in (("agent_kpis", "month"), ("centre_kpis", "month"), ("staff_survey", "month")):
         t = loaded[name].typed if name in loaded else None
         if t is not None and col in t.columns:
-            m = pd.to_datetime(t[col].dropna().astype(str), format="%Y-%m", errors="coerce").dropna()
+            months = pd.Series(t[col].dropna().astype(str).unique())   # a few distinct months: parse those
+            m = pd.to_datetime(months, format="%Y-%m", errors="coerce").dropna()
             if len(m):
                 ends.append(m.max() + pd.offsets.MonthEnd(0))
     t = loaded["responses"].typed if "responses" in loaded else None
@@ -767,6 +837,8 @@ def check_future_dates(loaded: dict[str, Loaded], problems: list[Problem]) -> No
         if t is None or col not in t.columns:
             continue
         bad = (t[col].notna() & (t[col] > end)).to_numpy()
+        if not bad.any():
+            continue
         Problems(ld.file, problems, ld.headers).add_mask(
             t, bad, col, "date_in_future",
             f"after the last month with data ({end:%Y-%m}, from the KPI months and survey dates): a date that "
@@ -807,7 +879,7 @@ def check_study(params: Any) -> Checked:
         log.warning("input %r is not a known input and is not read", n)
     loaded: dict[str, Loaded] = {}
     items: list[str] | None = None
-    roster_ids: set[str] | None = None
+    roster_ids: pa.Array | None = None
     checked = Checked(report=report, loaded=loaded, items=None)
     has_contacts = params.input_path("contacts") is not None  # agent/centre KPIs also come from the log
 
@@ -861,8 +933,8 @@ def check_study(params: Any) -> Checked:
             check_unique(ld, ("agent_id",), problems, what="agent_id appears more than once in the roster")
             for a, b in schema.order_checks:
                 check_order(ld, a, b, problems)
-            if "agent_id" in t.columns:
-                roster_ids = set(t["agent_id"].tolist())
+            if "agent_id" in t.columns:  # the distinct ids, for one hash lookup per row of the other inputs
+                roster_ids = pc.unique(_arrow(t["agent_id"])) if len(t) else pa.array([], type=pa.string())
         elif name == "responses":
             _fill_optional_response_columns(ld, params, checked, problems)
             _check_responses(ld, schema, checked, items, roster_ids, problems, waves, params, params_file)
@@ -975,12 +1047,13 @@ def _role_key(params: Any, label: str) -> str:
 
 
 def _check_responses(ld: Loaded, schema: TableSchema, checked: Checked, items: list[str] | None,
-                     roster_ids: set[str] | None, problems: list[Problem], waves: tuple[str, ...],
+                     roster_ids: pa.Array | set[str] | None, problems: list[Problem], waves: tuple[str, ...],
                      params: Any = None, params_file: str = "params") -> None:
     from ccstudy.params import did_you_mean
 
     t = ld.typed
     assert t is not None
+    codes_of: dict[str, tuple[np.ndarray, int]] = {}   # factorized columns of t, shared by the checks below
     check_in_roster(ld, roster_ids, checked.loaded["roster"].file if "roster" in checked.loaded else "roster",
                     problems)
     if "item" in schema.names:  # long layout
@@ -991,10 +1064,12 @@ def _check_responses(ld: Loaded, schema: TableSchema, checked: Checked, items: l
         resp = wide
     else:
         cols = ["agent_id", "wave", "submitted"] + ld.extras
-        dups = exact_duplicates(t, [c for c in cols if c in t.columns],
-                                key=[c for c in ("agent_id", "wave") if c in t.columns])
+        key = [c for c in ("agent_id", "wave") if c in t.columns]
+        groups = key_groups(t, key, codes_of) if key else None
+        dups = exact_duplicates(t, [c for c in cols if c in t.columns], key=key, groups=groups)
         check_unique(ld, ("agent_id", "wave"), problems, exclude=dups,
-                     what="one agent has more than one response in the same wave, with different answers")
+                     what="one agent has more than one response in the same wave, with different answers",
+                     groups=groups if key == ["agent_id", "wave"] else None)
         checked.response_duplicates = dups
         resp = t
     checked.responses = resp
@@ -1015,9 +1090,19 @@ def _check_responses(ld: Loaded, schema: TableSchema, checked: Checked, items: l
             else:
                 Problems(ld.file, problems, ld.headers).add("wave_missing", msg, column="wave")
     if checked.has_submitted and {"agent_id", "wave", "submitted"} <= set(resp.columns):
-        base = resp if checked.response_duplicates is None else resp[~checked.response_duplicates]
+        base = resp[["agent_id", "wave", "submitted", ROW]]   # not the answers: nothing to copy
+        base = base if checked.response_duplicates is None else base[~checked.response_duplicates]
+        agent_codes = None
+        if resp is t and "agent_id" in codes_of:   # the codes of t's agent ids, on the rows of base
+            agent_codes = codes_of["agent_id"][0]
+            agent_codes = agent_codes if checked.response_duplicates is None else \
+                agent_codes[~checked.response_duplicates]
         for earlier, later in zip(waves, waves[1:]):
+            if _waves_in_order(base, earlier, later, agent_codes):
+                continue
             first = base[base["wave"] == earlier].drop_duplicates("agent_id").set_index("agent_id")["submitted"]
+            if first.empty:   # no response in the earlier wave (reported as wave_missing): nothing to compare
+                continue
             nxt = base[base["wave"] == later]
             first_date = nxt["agent_id"].map(first)
             bad = (nxt["submitted"].notna() & first_date.notna() & (nxt["submitted"] < first_date)).to_numpy()
@@ -1027,6 +1112,29 @@ def _check_responses(ld: Loaded, schema: TableSchema, checked: Checked, items: l
                 Problems(ld.file, problems, ld.headers).add_mask(
                     nxt, bad, "submitted", "wave_order", f"the '{later}' response is dated before the agent's "
                     f"'{earlier}' response", values=vals)
+
+
+def _waves_in_order(base: pd.DataFrame, earlier: str, later: str, agent: np.ndarray | None = None) -> bool:
+    """Whether no *later*-wave response is dated before the agent's first *earlier*-wave response.
+
+    The check of :func:`_check_responses` on arrays (agent codes, dates); False also when it cannot
+    tell, and then the frame check runs (and names the rows).
+    """
+    sub = base["submitted"].to_numpy()
+    if sub.dtype.kind != "M" or not len(base):
+        return False
+    agent = pd.factorize(base["agent_id"])[0] if agent is None else agent   # codes of base's agent ids
+    if (agent < 0).any():
+        return False
+    wave = base["wave"]
+    pre = np.flatnonzero((wave == earlier).to_numpy(dtype=bool))
+    nxt = np.flatnonzero((wave == later).to_numpy(dtype=bool))
+    first = np.full(int(agent.max()) + 1, np.datetime64("NaT"), dtype=sub.dtype)
+    codes, at = np.unique(agent[pre], return_index=True)   # each agent's first row of the earlier wave
+    first[codes] = sub[pre[at]]
+    first_date = first[agent[nxt]]
+    later_date = sub[nxt]
+    return not bool((~np.isnat(later_date) & ~np.isnat(first_date) & (later_date < first_date)).any())
 
 
 def check_params_against_data(params: Any, checked: Checked, problems: list[Problem], params_file: str) -> None:
@@ -1056,7 +1164,7 @@ def check_params_against_data(params: Any, checked: Checked, problems: list[Prob
     roster = checked.loaded.get("roster")
     teams: list[str] | None = None
     if roster is not None and roster.typed is not None and "team" in roster.typed.columns:
-        teams = sorted(set(roster.typed["team"].astype(str)) - {""})
+        teams = sorted(set(roster.typed["team"].astype(str).unique().tolist()) - {""})
     for key in ("training.focus_team", "coaching.focus_team", "reports.team_briefs"):
         if not written(key):
             continue
