@@ -286,7 +286,8 @@ def check_contact_files(path: str | Path, *, columns: dict[str, str] | None = No
 
 def stage_contacts(path: str | Path, out_path: str | Path | None, *, columns: dict[str, str] | None = None,
                    fmt: str | None = None, timestamp_format: str | None = None, delimiter: str | None = None,
-                   memory_limit: str | None = None, on_progress: "OnProgress | None" = None) -> ContactStaging:
+                   memory_limit: str | None = None, on_progress: "OnProgress | None" = None,
+                   con: Any = None, as_view: str | None = None) -> ContactStaging:
     """Validate a raw contact log file by file and write its good rows, typed, to *out_path*.
 
     Parameters
@@ -310,6 +311,12 @@ def stage_contacts(path: str | Path, out_path: str | Path | None, *, columns: di
         phase ``write`` (rows written, polled from DuckDB); each phase ends
         with ``rows`` = the log's rows.  Default: the callback installed with
         :func:`progress_to`, if any.
+    con, as_view
+        A DuckDB connection to stage in (default: a new one, closed at the
+        end) and, with *out_path* None, the name of a temporary view created
+        on it that holds the good rows, typed, in the log's order: a query on
+        *con* can then read the validated log in place, without a staged copy
+        written and read back.
 
     Raises
     ------
@@ -341,7 +348,9 @@ def stage_contacts(path: str | Path, out_path: str | Path | None, *, columns: di
         on_progress = _PROGRESS.get()
     columns = dict(columns or {})
     files, problems = _log_files(path, columns)
-    con = duckdb.connect()
+    own = con is None
+    if own:
+        con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     _quiet(con)
     con.execute("SET preserve_insertion_order = true")  # the staged rows keep the log's order (see Notes)
@@ -399,7 +408,8 @@ def stage_contacts(path: str | Path, out_path: str | Path | None, *, columns: di
         else:
             part_sql.append(f"SELECT {{cols}} FROM {view} WHERE NOT ({any_bad})")
     if problems:
-        con.close()
+        if own:
+            con.close()
         raise ContactLogError(problems)
     n_read = sum(rows_read.values())
     check.finish(n_read)
@@ -443,12 +453,14 @@ def stage_contacts(path: str | Path, out_path: str | Path | None, *, columns: di
     dropped = int(clog[["file", "row"]].drop_duplicates().shape[0])
     kept = n_read - dropped
     staged: Path | None = None
+    if dup is not None and len(dup):
+        con.register("__dup", dup[["__file", "__row"]])
+        final = f"SELECT {cols} FROM __good ANTI JOIN __dup USING (__file, __row) ORDER BY __file, __row"
+    else:
+        final = " UNION ALL ".join(s.format(cols=cols) for s in part_sql)  # order kept, no sort
+    if out_path is None and as_view:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {_ident(as_view)} AS {final}")
     if out_path is not None:
-        if dup is not None and len(dup):
-            con.register("__dup", dup[["__file", "__row"]])
-            final = f"SELECT {cols} FROM __good ANTI JOIN __dup USING (__file, __row) ORDER BY __file, __row"
-        else:
-            final = " UNION ALL ".join(s.format(cols=cols) for s in part_sql)  # order kept, no sort
         staged = Path(out_path)
         staged.parent.mkdir(parents=True, exist_ok=True)
         tmp = staged.with_name(staged.name + ".tmp")
@@ -459,7 +471,8 @@ def stage_contacts(path: str | Path, out_path: str | Path | None, *, columns: di
             raise RuntimeError(f"contact staging lost rows: read {n_read}, wrote {written}, "
                                f"logged {dropped} dropped rows")
         tmp.replace(staged)
-    con.close()
+    if own:
+        con.close()
     order = {f.name: i for i, f in enumerate(files)}
     clog = clog.assign(_f=clog["file"].map(order)).sort_values(["_f", "row", "rule"], kind="stable")
     clog = clog[["file", "row", "column", "old", "new", "rule"]].reset_index(drop=True)

@@ -112,7 +112,8 @@ def contact_kpi_tables(params: Any, checked: Checked, *, staging_dir: Path | Non
 
     Problems (missing file or column, agent ids not in the roster) are added to
     ``checked.report``; None is returned then.  The engine is ``kpi.backend``.
-    The staged copy of the log goes to *staging_dir* (default ``params.processed_dir``).
+    On DuckDB the KPIs read the validated rows in place; on Spark a staged copy
+    of the log goes to *staging_dir* (default ``params.processed_dir``).
     """
     import dataclasses as dc
 
@@ -124,22 +125,31 @@ def contact_kpi_tables(params: Any, checked: Checked, *, staging_dir: Path | Non
     path = params.input_path("contacts")
     spec = params.get("inputs.contacts", {}) or {}
     label = str(spec.get("file", path.name))
+    kp = KpiParams.from_mapping({f.name: params.get(f"kpi.{f.name}") for f in dc.fields(KpiParams)
+                                 if params.get(f"kpi.{f.name}") is not None})
+    backend = str(params.get("kpi.backend", "duckdb"))
+    master = str(params.get("kpi.spark.master", "local[*]"))
+    # DuckDB validates the log on the KPI engine's own connection and the KPIs read the good rows in
+    # place (no staged copy written and read back); Spark reads a staged copy, on storage its workers
+    # can read.
+    in_place = backend == "duckdb"
+    con = connect(backend) if in_place else None
+    out = None if in_place else Path(staging_dir or params.processed_dir) / "contacts.parquet"
     try:
-        staging = stage_contacts(path, Path(staging_dir or params.processed_dir) / "contacts.parquet",
-                                 columns=spec.get("columns"), fmt=spec.get("format"),
-                                 timestamp_format=spec.get("timestamp_format"), delimiter=spec.get("delimiter"))
+        staging = stage_contacts(path, out, columns=spec.get("columns"), fmt=spec.get("format"),
+                                 timestamp_format=spec.get("timestamp_format"), delimiter=spec.get("delimiter"),
+                                 con=con.con if in_place else None, as_view="contacts_staged" if in_place else None)
     except ContactLogError as exc:
         for prob in exc.problems:
             checked.report.problems.append(dc.replace(prob, file=_contact_file(label, prob.file, path)))
         return None
-    kp = KpiParams.from_mapping({f.name: params.get(f"kpi.{f.name}") for f in dc.fields(KpiParams)
-                                 if params.get(f"kpi.{f.name}") is not None})
-    backend = str(params.get("kpi.backend", "duckdb"))
-    con = connect(backend, spark_master=str(params.get("kpi.spark.master", "local[*]")))
+    if con is None:
+        con = connect(backend, spark_master=master)
+    contacts = con.table("contacts_staged", database="temp") if in_place else read_contacts(con, staging.path)
     roster = checked.loaded["roster"].typed if "roster" in checked.loaded else None
     teams = roster[["agent_id", "team"]].astype(str) if roster is not None and "team" in roster.columns else None
     levels = ["agent", "centre"] + (["team"] if teams is not None else [])
-    tables = compute(con, read_contacts(con, staging.path), levels, kp, teams=teams)
+    tables = compute(con, contacts, levels, kp, teams=teams)
     if roster is not None:
         known = set(roster["agent_id"].astype(str))
         unknown = sorted(set(tables["agent"]["agent_id"].astype(str)) - known)
