@@ -141,16 +141,26 @@ def test_default_jobs_is_the_cores_available():
     assert pipeline.default_jobs() == len(os.sched_getaffinity(0))
 
 
-def test_intake_kernel_starts_from_scratch_while_the_template_warms_up(study, monkeypatch):
-    """With pre-warmed kernels, only stages with an upstream stage use the template."""
+def test_every_stage_kernel_comes_from_the_template(study, monkeypatch):
+    """With pre-warmed kernels, every stage uses the template, the intake too (asked for while the
+    template still imports, its kernel is forked at the next module boundary: test_kernels)."""
     from ccstudy import kernels
 
     fake = FakeExecutor(seconds=0.05)
     monkeypatch.setattr(pipeline, "_execute", fake)
     monkeypatch.setattr(kernels, "Template", FakeTemplate)
     pipeline.run(study, jobs=2, prewarm=True)
-    assert fake.managers.pop("00_intake") is None
+    assert set(fake.managers) == set(pipeline.STAGES)
     assert set(fake.managers.values()) == {FakeTemplate.manager}
+
+
+def test_several_jobs_start_the_longest_stages_first(study, monkeypatch):
+    monkeypatch.setattr(pipeline, "_execute", FakeExecutor(seconds=0.05))
+    for jobs, order in ((2, pipeline.START_ORDER), (1, pipeline.STAGES)):
+        events = []
+        pipeline.run(study, jobs=jobs, prewarm=False, force=True, on_event=lambda e, s, i: events.append((e, s)))
+        assert [s for e, s in events if e == "start"] == list(order)
+    assert pipeline.START_ORDER != pipeline.STAGES
 
 
 class FakeTemplate:

@@ -58,6 +58,7 @@ PRELOAD = (
     "ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "IPython.display",
     "ipykernel.zmqshell", "ipykernel.debugger", "pdb", "tornado.gen", "tornado.locks", "tornado.queues",
     "ccstudy.stages", "ccstudy.io.bundle", "ccstudy.io.intake",
+    "ccstudy.io.contacts", "duckdb", "ccstudy.kpi.definitions", "ccstudy.kpi.backends",
     "ccstudy.analysis.reliability", "ccstudy.analysis.validity", "ccstudy.analysis.training",
     "ccstudy.analysis.trends", "ccstudy.coaching", "ccstudy.figures", "statsmodels.formula.api", "semopy",
 )
