@@ -209,12 +209,17 @@ def _execute(stage: str, params: StudyParams, out_nb: Path, kernel_manager_class
 
     out_nb.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_nb.with_name(f".{out_nb.name}.tmp.ipynb")
+    tmp.touch()  # present while the stage runs (Papermill writes it at the end), as a running mark
     extra = {"kernel_manager_class": kernel_manager_class} if kernel_manager_class is not None else {}
     try:
         pm.execute_notebook(
             str(NOTEBOOK_DIR / f"{stage}.ipynb"), str(tmp),
             parameters={"params_path": str(params.path)},
             kernel_name="python3", progress_bar=False, log_output=False,
+            # One write at the end (or with the error, on failure): saving after every cell's start
+            # and end wrote and schema-validated the notebook, figures and all, ~16 times a stage;
+            # the file is a temporary one until the stage has finished anyway.
+            request_save_on_cell_execute=False,
             resources={"metadata": {"path": str(params.root)}},
             extra_arguments=KERNEL_ARGS, **extra,
         )
