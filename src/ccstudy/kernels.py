@@ -48,17 +48,21 @@ import sys
 import tempfile
 import time
 
-# What the template imports, in this order: the kernel machinery (with what IPKernelApp.initialize
-# imports in every kernel: its debugger pulls in debugpy/pydevd, about 0.2 s), then the intake stage's
-# libraries, then every other library a stage uses, in the order a stage kernel imports them
-# (ccstudy.figures selects matplotlib's Agg backend before pyplot loads).  A kernel asked for while
-# the imports run is forked at the next module boundary and imports the rest itself, so the first
-# stage (intake, which needs none of the statistics libraries) need not wait for them.
-PRELOAD = (
+# What the template imports, in two parts.  First the kernel machinery (with what
+# IPKernelApp.initialize imports in every kernel: its debugger pulls in debugpy/pydevd, about 0.2 s)
+# and the intake stage's libraries: no kernel is forked before these are in.  Then every other
+# library a stage uses, in the order a stage kernel imports them (ccstudy.figures selects
+# matplotlib's Agg backend before pyplot loads): a kernel asked for meanwhile is forked at the next
+# module boundary and imports the rest it needs itself, so the first stage (intake, which needs none
+# of the statistics libraries) does not wait for them, nor import its own libraries a second time
+# beside the template.
+PRELOAD_FIRST = (
     "ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "IPython.display",
     "ipykernel.zmqshell", "ipykernel.debugger", "pdb", "tornado.gen", "tornado.locks", "tornado.queues",
     "ccstudy.stages", "ccstudy.io.bundle", "ccstudy.io.intake",
     "ccstudy.io.contacts", "duckdb", "ccstudy.kpi.definitions", "ccstudy.kpi.backends",
+)
+PRELOAD = PRELOAD_FIRST + (
     "ccstudy.analysis.reliability", "ccstudy.analysis.validity", "ccstudy.analysis.training",
     "ccstudy.analysis.trends", "ccstudy.coaching", "ccstudy.figures", "statsmodels.formula.api", "semopy",
 )
@@ -248,11 +252,14 @@ def serve(path: str, parent_pid: int) -> None:
     builtins.get_ipython = _KernelShell  # type: ignore[attr-defined]  # removed below; IPython sets its own
     sys.stdout, sys.stderr = _KernelStream(stdout), _KernelStream(stderr)
     try:
+        first = set(PRELOAD_FIRST[:-1])
         for name in PRELOAD:
             try:
                 importlib.import_module(name)
             except ImportError:  # an optional library missing: the stage imports (and reports) it itself
                 pass
+            if name in first:
+                continue  # no kernel before the first part is in
             while True:  # kernels asked for meanwhile: fork them now, at a module boundary
                 try:
                     conn, _ = server.accept()
