@@ -1196,10 +1196,10 @@ def _training_verdict(res: StudyResults) -> Verdict:
                   (False, True): _("On the job, not on the questionnaire"),
                   (False, False): _("Not demonstrably")}[(worked, on_job)]
         number = _("{b} points vs control", b=_.num(anc["b"]))
-        if did.get("estimate") is not None:
-            number += _("; FCR {pp}", pp=_.pp(did["estimate"]))
-        return Verdict("training", q, answer, number, _.ci(anc["ci_low"], anc["ci_high"], level=conf)
-                       + ", " + _.p_value(anc["p"]), status)
+        uncertainty = _.ci(anc["ci_low"], anc["ci_high"], level=conf) + ", " + _.p_value(anc["p"])
+        if did.get("estimate") is not None:  # after the ANCOVA's CI, so that CI is not read as the FCR's
+            uncertainty += _("; FCR {pp}", pp=_.pp(did["estimate"]))
+        return Verdict("training", q, answer, number, uncertainty, status)
     total = tr.get("total") or {}
     if not total:
         return Verdict("training", q, _("Not studied yet"), _.pgettext("format", "–"),
