@@ -94,18 +94,22 @@ FINGERPRINT = (
 )
 
 
-def test_forked_kernel_starts_like_a_fresh_one(template, tmp_path):
-    """The same cell in a kernel started from scratch and in a forked one: same interpreter state."""
-    forked = json.loads(run_cells(template, [FINGERPRINT], tmp_path)[0])
-
+def fresh_fingerprint(cwd) -> dict:
+    """FINGERPRINT in a kernel started from scratch (no template)."""
     import nbformat
     from nbclient import NotebookClient
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(FINGERPRINT)])
     with pipeline.kernel_environment():
-        NotebookClient(nb, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}},
+        NotebookClient(nb, kernel_name="python3", resources={"metadata": {"path": str(cwd)}},
                        extra_arguments=pipeline.KERNEL_ARGS, startup_timeout=120).execute()
-    fresh = json.loads("".join(o.get("text", "") for o in nb.cells[0].outputs if o.get("name") == "stdout"))
+    return json.loads("".join(o.get("text", "") for o in nb.cells[0].outputs if o.get("name") == "stdout"))
+
+
+def test_forked_kernel_starts_like_a_fresh_one(template, tmp_path):
+    """The same cell in a kernel started from scratch and in a forked one: same interpreter state."""
+    forked = json.loads(run_cells(template, [FINGERPRINT], tmp_path)[0])
+    fresh = fresh_fingerprint(tmp_path)
     assert forked.pop("preloaded") is True, "the template did not pre-import the stage libraries"
     assert fresh.pop("preloaded") is False
     # ipykernel installs one filter (ignore RuntimeWarning "Trio's signal handling...") when it
@@ -120,16 +124,9 @@ def test_forked_kernel_starts_like_a_fresh_one(template, tmp_path):
 def test_kernel_asked_for_during_the_imports_starts_like_a_fresh_one(tmp_path):
     """A kernel requested while the template is still importing is forked at a module boundary
     (not after every import): it too starts in the state of a kernel started from scratch."""
-    import nbformat
-    from nbclient import NotebookClient
-
     with pipeline.kernel_environment(), kernels.Template() as t:  # asked for at once: mid-import
         early = json.loads(run_cells(t, [FINGERPRINT], tmp_path)[0])
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(FINGERPRINT)])
-    with pipeline.kernel_environment():
-        NotebookClient(nb, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}},
-                       extra_arguments=pipeline.KERNEL_ARGS, startup_timeout=120).execute()
-    fresh = json.loads("".join(o.get("text", "") for o in nb.cells[0].outputs if o.get("name") == "stdout"))
+    fresh = fresh_fingerprint(tmp_path)
     assert early.pop("preloaded") is False, "the kernel waited for the template's statistics imports"
     fresh.pop("preloaded")
     assert sorted(early.pop("warnings")) == sorted(fresh.pop("warnings"))
