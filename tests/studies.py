@@ -81,3 +81,12 @@ def hostile_study(dest: Path, teams: dict[str, str] = HOSTILE_TEAMS,
     raw["reports"]["team_briefs"] = list(teams.values())
     params_path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return params_path
+
+
+def write_csv(path: Path, header, rows, encoding="utf-8") -> None:
+    """A CSV file with *header* and *rows* in *encoding* (newline line ends), for tests that build inputs."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    path.write_bytes(buf.getvalue().encode(encoding))

@@ -6,8 +6,6 @@ expected outcome is spelled out (tables, columns, located messages).
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import numpy as np
@@ -17,23 +15,17 @@ import pytest
 from ccstudy.io.intake import InputValidationError, run_intake
 from ccstudy.io.validate import validate_files, validate_study
 from ccstudy.params import load_params
+from studies import write_csv
 
 GOOD = Path(__file__).resolve().parents[1] / "data" / "good"
 
-
-def _csv(path: Path, header, rows, encoding="utf-8") -> None:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-    path.write_bytes(buf.getvalue().encode(encoding))
 
 
 def _study(tmp_path: Path, params: str, files: dict[str, tuple[list, list] | tuple[list, list, str]]) -> Path:
     d = tmp_path / "study"
     d.mkdir(exist_ok=True)
     for name, spec in files.items():
-        _csv(d / name, *spec)
+        write_csv(d / name, *spec)
     p = d / "study.yaml"
     p.write_text(params + "outputs: {processed: out, reports: rep}\n", encoding="utf-8")
     return p

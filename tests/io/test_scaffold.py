@@ -1,7 +1,5 @@
 """`ccstudy init`: guess the inputs and their column mapping from the exports an analyst has."""
 
-import csv
-import io
 import random
 from pathlib import Path
 
@@ -12,6 +10,7 @@ from ccstudy.cli import app
 from ccstudy.io import scaffold
 from ccstudy.io.validate import validate_study
 from ccstudy.params import load_params
+from studies import write_csv
 
 runner = CliRunner()
 
@@ -19,23 +18,16 @@ ITEMS_ZH = [("A1 题目", "倾听", "沟通", "否"), ("A2 题目", "倾听", "�
             ("B2", "同理心", "沟通", ""), ("C1", "产品知识", "专业", "否"), ("C2", "产品知识", "专业", "否")]
 
 
-def _csv(path: Path, header, rows, encoding="utf-8") -> None:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-    path.write_bytes(buf.getvalue().encode(encoding))
-
 
 def _chinese_exports(d: Path) -> Path:
     """A baseline-only export: GBK, Chinese headers, item ids with spaces, a name column, no wave column."""
     d.mkdir(parents=True)
     rng = random.Random(3)
-    _csv(d / "题目表.csv", ["题号", "能力", "维度", "反向", "题目"], [list(i) + [f"题干 {i[0]}"] for i in ITEMS_ZH], "gbk")
-    _csv(d / "问卷导出.csv", ["工号", "姓名", "提交时间", "用时"] + [i[0] for i in ITEMS_ZH],
+    write_csv(d / "题目表.csv", ["题号", "能力", "维度", "反向", "题目"], [list(i) + [f"题干 {i[0]}"] for i in ITEMS_ZH], "gbk")
+    write_csv(d / "问卷导出.csv", ["工号", "姓名", "提交时间", "用时"] + [i[0] for i in ITEMS_ZH],
          [[f"E{a:03d}", "张三", "2017-03-01", "30"] + [rng.randint(1, 6) for _ in ITEMS_ZH] for a in range(30)],
          "gbk")
-    _csv(d / "花名册.csv", ["工号", "姓名", "班组", "入职日期"],
+    write_csv(d / "花名册.csv", ["工号", "姓名", "班组", "入职日期"],
          [[f"E{a:03d}", "张三", ["一组", "二组"][a % 2], "2015-01-01"] for a in range(30)])
     (d / "notes.txt").write_text("free text, not a table\n", encoding="utf-8")
     return d
@@ -91,13 +83,13 @@ def test_init_writes_a_study_that_validates(tmp_path, monkeypatch):
 def test_waves_and_long_layout_are_guessed(tmp_path):
     d = tmp_path / "x"
     d.mkdir()
-    _csv(d / "item_map.csv", ["Item ID", "Competency", "Reverse keyed"], [["q1", "c1", "0"], ["q2", "c1", "1"]])
+    write_csv(d / "item_map.csv", ["Item ID", "Competency", "Reverse keyed"], [["q1", "c1", "0"], ["q2", "c1", "1"]])
     rows = []
     for a in range(5):
         for w, date in (("T2", "2017-06-01"), ("T1", "2017-01-05"), ("T3", "2017-12-01")):
             for q in ("q1", "q2"):
                 rows.append([f"a{a}", w, date, q, str((a + len(q)) % 5)])
-    _csv(d / "answers.csv", ["Employee ID", "Round", "Timestamp", "Question ID", "Rating"], rows)
+    write_csv(d / "answers.csv", ["Employee ID", "Round", "Timestamp", "Question ID", "Rating"], rows)
     sc = scaffold.guess_study(d, "loop")
     resp = sc.params["inputs"]["responses"]
     assert resp["layout"] == "long"
@@ -111,7 +103,7 @@ def test_waves_and_long_layout_are_guessed(tmp_path):
 def test_missing_item_map_is_reported(tmp_path):
     d = tmp_path / "y"
     d.mkdir()
-    _csv(d / "responses.csv", ["agent_id", "q1", "q2", "q3"], [["a", "1", "2", "3"], ["b", "2", "3", "4"]])
+    write_csv(d / "responses.csv", ["agent_id", "q1", "q2", "q3"], [["a", "1", "2", "3"], ["b", "2", "3", "4"]])
     sc = scaffold.guess_study(d, "y")
     assert "responses" in sc.input_files()
     assert any("item map" in u for u in sc.unresolved)
